@@ -1,0 +1,124 @@
+//! Server-generated snapshot and timestamp contents (spec-server §3.10, §3.11, §10.6, §10.8).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::builder::{self, Builder};
+use super::{ToSign, ValidationError};
+use crate::cjson;
+use crate::data::{FileMeta, RoleName, Root, SignedFile, Snapshot, Timestamp};
+use crate::error::TufError;
+
+/// Server-generated snapshot lifetime: 3 × 365 days.
+pub const SNAPSHOT_EXPIRY_DAYS: i64 = 3 * 365;
+/// Server-generated timestamp lifetime: 14 days.
+pub const TIMESTAMP_EXPIRY_DAYS: i64 = 14;
+
+/// Parse a stored previous snapshot/timestamp the way Go's `json.Unmarshal` into the typed
+/// signed struct does: a JSON or type error is fatal (no detail); a missing `signed` is an empty
+/// role object, which then fails the structure check.
+fn parse_prev<T>(bytes: &[u8]) -> Result<Option<T>, ValidationError>
+where
+    T: serde::de::DeserializeOwned,
+{
+    match SignedFile::<T>::parse(bytes) {
+        Ok(f) => Ok(Some(f.signed)),
+        Err(TufError::MissingSigned) => Ok(None),
+        Err(e) => Err(ValidationError::no_detail(e)),
+    }
+}
+
+fn canonical<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ValidationError> {
+    cjson::to_canonical(v).map_err(ValidationError::validation)
+}
+
+/// Go `GenerateSnapshot` + `SignSnapshot` up to the signing: start from `prev` (structure
+/// checked, signatures not) or from nothing (then `targets` must be loaded), overwrite the
+/// entries of every file loaded in the builder with file meta of its exact bytes, bump the
+/// version, expire in 3 years.
+pub(crate) fn snapshot_to_sign(
+    b: &Builder,
+    prev: Option<&[u8]>,
+) -> Result<ToSign, ValidationError> {
+    let root = &b
+        .root
+        .as_ref()
+        .ok_or_else(|| ValidationError::validation("root must be loaded first"))?
+        .root;
+    let (mut meta, prev_version) = match prev {
+        None => {
+            if !b.is_loaded(&RoleName::Targets) {
+                return Err(ValidationError::validation("targets must be loaded first"));
+            }
+            (BTreeMap::new(), 0)
+        }
+        Some(bytes) => {
+            let sn: Snapshot = parse_prev(bytes)?.unwrap_or_else(empty_snapshot);
+            builder::check_snapshot_structure(&sn).map_err(ValidationError::validation)?;
+            (sn.meta, sn.version)
+        }
+    };
+    for (name, bytes) in b.loaded_files() {
+        meta.insert(name, FileMeta::from_bytes(bytes));
+    }
+    let version = prev_version + 1;
+    let snapshot = Snapshot::new(b.now + Duration::days(SNAPSHOT_EXPIRY_DAYS), version, meta);
+    let keys = builder::base_role(root, "snapshot").map_err(ValidationError::validation)?;
+    Ok(ToSign {
+        role: RoleName::Snapshot,
+        version,
+        canonical: canonical(&snapshot)?,
+        keys,
+    })
+}
+
+fn empty_snapshot() -> Snapshot {
+    Snapshot {
+        type_: String::new(),
+        expires: cjson::zero_time(),
+        meta: BTreeMap::new(),
+        version: 0,
+        extra: BTreeMap::new(),
+    }
+}
+
+fn empty_timestamp() -> Timestamp {
+    Timestamp {
+        type_: String::new(),
+        expires: cjson::zero_time(),
+        meta: BTreeMap::new(),
+        version: 0,
+        extra: BTreeMap::new(),
+    }
+}
+
+/// Go `GenerateTimestamp` + `SignTimestamp` up to the signing (spec-server §3.11).
+pub(crate) fn timestamp_to_sign(
+    prev: Option<&[u8]>,
+    snapshot_bytes: &[u8],
+    root: &Root,
+    now: DateTime<Utc>,
+) -> Result<ToSign, ValidationError> {
+    let prev_version = match prev {
+        None => 0,
+        Some(bytes) => {
+            let ts: Timestamp = parse_prev(bytes)?.unwrap_or_else(empty_timestamp);
+            builder::check_timestamp_structure(&ts).map_err(ValidationError::validation)?;
+            ts.version
+        }
+    };
+    let version = prev_version + 1;
+    let ts = Timestamp::new(
+        now + Duration::days(TIMESTAMP_EXPIRY_DAYS),
+        version,
+        snapshot_bytes,
+    );
+    let keys = builder::base_role(root, "timestamp").map_err(ValidationError::validation)?;
+    Ok(ToSign {
+        role: RoleName::Timestamp,
+        version,
+        canonical: canonical(&ts)?,
+        keys,
+    })
+}
