@@ -1,0 +1,2 @@
+-- Deliberately empty: never drop metadata.
+SELECT 1;

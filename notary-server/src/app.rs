@@ -1,0 +1,106 @@
+//! Process state shared by every request, and the HTTP(S) server built from a [`Config`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+
+use crate::cache::TimestampCache;
+use crate::config::{CacheConfig, Config, Expiry, Limits, TrustServiceConfig};
+use crate::metrics::Metrics;
+use crate::routes::Router;
+use crate::signer::local::LocalSigner;
+use crate::signer::remote::RemoteSigner;
+use crate::signer::CryptoService;
+use crate::storage::Store;
+
+/// Everything a handler needs.
+pub struct AppState {
+    /// The metadata database.
+    pub store: Store,
+    /// Where timestamp/snapshot keys live.
+    pub signer: Arc<dyn CryptoService>,
+    /// Algorithm for new server keys (`trust_service.key_algorithm`).
+    pub key_algorithm: String,
+    /// `caching.max_age`.
+    pub cache_config: CacheConfig,
+    /// `repositories.gun_prefixes` (empty = all GUNs allowed).
+    pub gun_prefixes: Vec<String>,
+    /// Input limits.
+    pub limits: Limits,
+    /// Lifetimes of generated timestamps/snapshots.
+    pub expiry: Expiry,
+    /// In-memory current timestamps.
+    pub cache: TimestampCache,
+    /// Prometheus counters.
+    pub metrics: Metrics,
+    /// The URL table.
+    pub router: Router,
+}
+
+impl AppState {
+    /// Opens storage (blocking, migrates) and the signer connection (lazy).
+    pub fn from_config(cfg: &Config) -> anyhow::Result<AppState> {
+        let store = Store::open(&cfg.storage)?;
+        let signer: Arc<dyn CryptoService> = match &cfg.trust_service {
+            TrustServiceConfig::Local => Arc::new(LocalSigner::new()),
+            TrustServiceConfig::Remote(r) => Arc::new(RemoteSigner::new(r)?),
+        };
+        Ok(AppState {
+            store,
+            signer,
+            key_algorithm: cfg.key_algorithm.clone(),
+            cache_config: cfg.cache,
+            gun_prefixes: cfg.gun_prefixes.clone(),
+            limits: cfg.limits,
+            expiry: cfg.expiry,
+            cache: TimestampCache::default(),
+            metrics: Metrics::default(),
+            router: Router::new()?,
+        })
+    }
+}
+
+/// Loads the TLS certificate chain and key for the HTTPS listener (ring provider, explicit).
+fn tls_config(cfg: &Config) -> anyhow::Result<Option<rustls::ServerConfig>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let (Some(cert), Some(key)) = (&cfg.tls_cert_file, &cfg.tls_key_file) else {
+        return Ok(None);
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Some(tls))
+}
+
+/// Builds the server on an already-bound listener (tests bind 127.0.0.1:0).
+pub fn server(
+    cfg: &Config,
+    state: web::Data<AppState>,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let tls = tls_config(cfg)?;
+    let auth = crate::auth::Authenticate::from_config(cfg.auth.as_ref());
+    let http = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(auth.clone())
+            .default_service(web::to(crate::handlers::dispatch))
+    })
+    .disable_signals();
+    let http = match tls {
+        Some(tls) => http.listen_rustls_0_23(listener, tls)?,
+        None => http.listen(listener)?,
+    };
+    Ok(http.run())
+}

@@ -1,0 +1,233 @@
+//! The error-code table of spec-server §2 and the one place where errors become HTTP responses.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Value};
+
+use crate::signer::SignerError;
+use crate::storage::StoreError;
+
+/// The Go `errcode` values notary-server emits (spec-server §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    NoFilename,
+    InvalidRole,
+    MalformedJson,
+    Updating,
+    Version,
+    MetadataNotFound,
+    InvalidUpdate,
+    MalformedUpload,
+    GenericNotFound,
+    NoKeyAlgorithm,
+    InvalidGun,
+    InvalidParameters,
+    Unknown,
+    Unavailable,
+    /// Our addition: request body above the configured limit.
+    TooLarge,
+}
+
+impl ErrorCode {
+    /// The `code` string.
+    pub fn value(self) -> &'static str {
+        match self {
+            ErrorCode::NoFilename => "NO_FILENAME",
+            ErrorCode::InvalidRole => "INVALID_ROLE",
+            ErrorCode::MalformedJson => "MALFORMED_JSON",
+            ErrorCode::Updating => "UPDATING",
+            ErrorCode::Version => "VERSION",
+            ErrorCode::MetadataNotFound => "METADATA_NOT_FOUND",
+            ErrorCode::InvalidUpdate => "INVALID_UPDATE",
+            ErrorCode::MalformedUpload => "MALFORMED_UPLOAD",
+            ErrorCode::GenericNotFound => "GENERIC_NOT_FOUND",
+            ErrorCode::NoKeyAlgorithm => "NO_KEYALGORITHM",
+            ErrorCode::InvalidGun => "INVALID_GUN",
+            ErrorCode::InvalidParameters => "INVALID_PARAMETERS",
+            ErrorCode::Unknown => "UNKNOWN",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::TooLarge => "MALFORMED_UPLOAD",
+        }
+    }
+
+    /// The exact Go message.
+    pub fn message(self) -> &'static str {
+        match self {
+            ErrorCode::NoFilename => "No file/role name provided.",
+            ErrorCode::InvalidRole => "The role you are attempting to operate on is invalid.",
+            ErrorCode::MalformedJson => "JSON sent by the client could not be parsed by the server",
+            ErrorCode::Updating => "An error has occurred while updating the TUF repository.",
+            ErrorCode::Version => "A newer version of metadata is already available.",
+            ErrorCode::MetadataNotFound => "You have requested metadata that does not exist.",
+            ErrorCode::InvalidUpdate => "Update sent by the client is invalid.",
+            ErrorCode::MalformedUpload => "The body of your request is malformed.",
+            ErrorCode::GenericNotFound => "You have requested a resource that does not exist.",
+            ErrorCode::NoKeyAlgorithm => "The server does not have a key algorithm configured.",
+            ErrorCode::InvalidGun => "The server does not support actions on images of this name.",
+            ErrorCode::InvalidParameters => "The parameters provided are not valid.",
+            ErrorCode::Unknown => "unknown error",
+            ErrorCode::Unavailable => "service unavailable",
+            ErrorCode::TooLarge => "The body of your request is malformed.",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::NoFilename
+            | ErrorCode::InvalidRole
+            | ErrorCode::MalformedJson
+            | ErrorCode::Version
+            | ErrorCode::InvalidUpdate
+            | ErrorCode::MalformedUpload
+            | ErrorCode::InvalidGun
+            | ErrorCode::InvalidParameters => StatusCode::BAD_REQUEST,
+            ErrorCode::MetadataNotFound | ErrorCode::GenericNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Updating | ErrorCode::NoKeyAlgorithm | ErrorCode::Unknown => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+}
+
+/// An error returned by a handler: a code plus the optional `detail`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {}", code.value(), code.message())]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// Pre-serialized JSON of `detail` (field order matters, so it is rendered by serde structs).
+    pub detail: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ValidationDetail<'a> {
+    #[serde(rename = "Name")]
+    name: &'a str,
+    #[serde(rename = "Error")]
+    error: ValidationMsg<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ValidationMsg<'a> {
+    #[serde(rename = "Missing", skip_serializing_if = "Option::is_none")]
+    missing: Option<&'a str>,
+    #[serde(rename = "Msg")]
+    msg: &'a str,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        ApiError { code, detail: None }
+    }
+
+    pub fn with_detail(code: ErrorCode, detail: Value) -> Self {
+        ApiError {
+            code,
+            detail: Some(detail.to_string()),
+        }
+    }
+
+    /// 404 with the `{}` detail storage not-found errors carry.
+    pub fn not_found() -> Self {
+        ApiError::with_detail(ErrorCode::MetadataNotFound, json!({}))
+    }
+
+    /// A typed validation error (spec-server §2.3): `{"Name": .., "Error": {..}}`.
+    pub fn invalid_update(name: &str, msg: &str, missing: Option<&str>) -> Self {
+        let detail = ValidationDetail {
+            name,
+            error: ValidationMsg { missing, msg },
+        };
+        ApiError {
+            code: ErrorCode::InvalidUpdate,
+            detail: serde_json::to_string(&detail).ok(),
+        }
+    }
+
+    /// The envelope bytes: Go `json.Encoder` output (HTML-escaped, trailing newline).
+    pub fn body(&self) -> String {
+        let detail = match &self.detail {
+            Some(d) => format!(",\"detail\":{d}"),
+            None => String::new(),
+        };
+        let s = format!(
+            "{{\"errors\":[{{\"code\":{},\"message\":{}{detail}}}]}}",
+            Value::String(self.code.value().into()),
+            Value::String(self.code.message().into()),
+        );
+        let mut s = go_html_escape(&s);
+        s.push('\n');
+        s
+    }
+}
+
+/// Go's encoder escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings. Outside strings these
+/// characters cannot occur in JSON, so a plain replacement is exact.
+fn go_html_escape(s: &str) -> String {
+    s.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.code.status())
+            .content_type("application/json; charset=utf-8")
+            .body(self.body())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::OldVersion => ApiError::with_detail(ErrorCode::Version, json!({})),
+            other => {
+                tracing::error!(error = %other, "storage error");
+                ApiError::with_detail(ErrorCode::Unknown, json!({}))
+            }
+        }
+    }
+}
+
+impl From<SignerError> for ApiError {
+    fn from(e: SignerError) -> Self {
+        tracing::error!(error = %e, "signer error");
+        match e {
+            SignerError::Unavailable(_) => ApiError::new(ErrorCode::Unavailable),
+            _ => ApiError::with_detail(ErrorCode::Unknown, json!({})),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_matches_go_bytes() {
+        let e = ApiError::invalid_update(
+            "ErrBadHierarchy",
+            "no snapshot was included in update and server does not hold current snapshot key for repository",
+            Some("snapshot"),
+        );
+        assert_eq!(
+            e.body(),
+            "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":\"ErrBadHierarchy\",\"Error\":{\"Missing\":\"snapshot\",\"Msg\":\"no snapshot was included in update and server does not hold current snapshot key for repository\"}}}]}\n"
+        );
+        let e = ApiError::with_detail(ErrorCode::InvalidRole, json!("a<b"));
+        assert!(e.body().contains("\"detail\":\"a\\u003cb\""));
+        assert_eq!(
+            ApiError::new(ErrorCode::MetadataNotFound).body(),
+            "{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":\"You have requested metadata that does not exist.\"}]}\n"
+        );
+    }
+}

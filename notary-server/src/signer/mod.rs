@@ -1,0 +1,92 @@
+//! Where the server's timestamp and snapshot keys live: a remote notary-signer over mTLS gRPC
+//! ([`remote::RemoteSigner`]) or in this process ([`local::LocalSigner`]), behind one trait.
+
+pub mod local;
+pub mod remote;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use ring::digest;
+
+/// A public key as the signer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerKey {
+    /// `ecdsa`, `ed25519` or `rsa`.
+    pub keytype: String,
+    /// DER SPKI (ecdsa, rsa) or raw 32 bytes (ed25519).
+    pub public: Vec<u8>,
+}
+
+impl SignerKey {
+    /// Base64 of the public bytes.
+    pub fn public_b64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.public)
+    }
+
+    /// TUF key ID (spec-server §10.3). Key type and base64 never need JSON escaping, so the
+    /// canonical form can be written directly.
+    pub fn key_id(&self) -> String {
+        let canonical = format!(
+            "{{\"keytype\":\"{}\",\"keyval\":{{\"private\":null,\"public\":\"{}\"}}}}",
+            self.keytype,
+            self.public_b64()
+        );
+        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+    }
+
+    /// The `GET …/timestamp.key` response body (spec-server §5.4; Go field order).
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"keytype\":{},\"keyval\":{{\"public\":\"{}\",\"private\":null}}}}",
+            serde_json::Value::String(self.keytype.clone()),
+            self.public_b64()
+        )
+    }
+}
+
+/// Signer failures, by what the caller must do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum SignerError {
+    /// The signer does not hold this key.
+    #[error("signing key not found: {0}")]
+    NotFound(String),
+    /// The signer cannot be reached (connection refused, TLS failure, deadline).
+    #[error("signer unavailable: {0}")]
+    Unavailable(String),
+    /// The signer answered with an error.
+    #[error("signer error: {0}")]
+    Rpc(String),
+    /// The signer cannot create keys of this algorithm.
+    #[error("algorithm {0} not supported for create key")]
+    Algorithm(String),
+}
+
+/// The operations the server needs from a signing service.
+#[async_trait]
+pub trait CryptoService: Send + Sync {
+    /// Creates (or returns the pending, never-used) key for (gun, role, algorithm).
+    async fn create_key(
+        &self,
+        role: &str,
+        gun: &str,
+        algorithm: &str,
+    ) -> Result<SignerKey, SignerError>;
+
+    /// The public key for a key ID, `None` if the signer does not hold it.
+    async fn public_key(&self, key_id: &str) -> Result<Option<SignerKey>, SignerError>;
+
+    /// Signs `msg` with the key (ECDSA: raw r‖s over SHA-256; ed25519: pure).
+    async fn sign(&self, key_id: &str, msg: &[u8]) -> Result<Vec<u8>, SignerError>;
+
+    /// `Ok` when the signer answers its health checks.
+    async fn check_health(&self) -> Result<(), String>;
+}
+
+/// Signature method for a key type (spec-signer §4.4).
+pub fn method_for(keytype: &str) -> &'static str {
+    match keytype {
+        "ed25519" => "eddsa",
+        "rsa" | "rsa-x509" => "rsapss",
+        _ => "ecdsa",
+    }
+}

@@ -1,0 +1,391 @@
+//! HTTP-level behaviour against the real binary: routes, statuses, error codes, limits, bad
+//! input, health, metrics, changefeed parameters.
+
+use reqwest::StatusCode;
+
+use crate::support::{error_code, multipart, Backend, Opts, Server, SignerKind};
+
+async fn get(s: &Server, path: &str) -> (StatusCode, String) {
+    let r = s
+        .client()
+        .get(format!("{}{path}", s.url))
+        .send()
+        .await
+        .unwrap();
+    let st = r.status();
+    (st, r.text().await.unwrap())
+}
+
+async fn post_raw(
+    s: &Server,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, String) {
+    let r = s
+        .client()
+        .post(format!("{}{path}", s.url))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let st = r.status();
+    (st, r.text().await.unwrap())
+}
+
+fn count(s: &Server, table: &str) -> i64 {
+    s.db.sql(&format!("SELECT COUNT(*) FROM {table}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+async fn routes_and_bad_input(backend: Backend) {
+    let s = Server::start(Opts::new(backend, SignerKind::Local));
+    let gun = "docker.io/library/alpine";
+
+    let (st, body) = get(&s, "/v2/").await;
+    assert_eq!((st, body.as_str()), (StatusCode::OK, "{}"));
+
+    for path in [
+        "/v2",
+        "/nothing",
+        &format!("/v2/{gun}/_trust/tuf/root.key"),
+        &format!("/v2/{gun}/_trust/tuf/root.json"),
+        &format!("/v2/{gun}/_trust/tuf/timestamp.json"),
+        &format!("/v2/{gun}/_trust/tuf/snapshot.json"),
+        &format!("/v2/{gun}/_trust/tuf/targets/releases.json"),
+        &format!("/v2/{gun}/_trust/tuf/1.root.json"),
+        &format!("/v2/{gun}/_trust/tuf/0.root.json"),
+        &format!("/v2/{gun}/_trust/tuf/99999999999999.root.json"),
+        &format!("/v2/{gun}/_trust/tuf/root.{}.json", "a".repeat(64)),
+    ] {
+        let (st, body) = get(&s, path).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(error_code(&body), "METADATA_NOT_FOUND", "{path}");
+    }
+
+    // Unclean paths are redirected like gorilla/mux does.
+    let nofollow = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&s.pki.root_ca).unwrap()).unwrap(),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = nofollow
+        .get(format!("{}/v2//{gun}/./_trust/tuf/root.json?x=1", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/v2/{gun}/_trust/tuf/root.json?x=1").as_str()
+    );
+
+    let r = s
+        .client()
+        .patch(format!("{}/v2/", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let r = s
+        .client()
+        .head(format!("{}/v2/{gun}/_trust/tuf/root.json", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // Key endpoints: the pending key is handed out again until it is used.
+    let (st, k1) = get(&s, &format!("/v2/{gun}/_trust/tuf/timestamp.key")).await;
+    assert_eq!(st, StatusCode::OK, "{k1}");
+    let (_, k2) = get(&s, &format!("/v2/{gun}/_trust/tuf/timestamp.key")).await;
+    assert_eq!(k1, k2);
+    let v: serde_json::Value = serde_json::from_str(&k1).unwrap();
+    assert_eq!(v["keytype"], "ecdsa");
+    assert!(v["keyval"]["private"].is_null());
+    assert!(k1.starts_with("{\"keytype\":\"ecdsa\",\"keyval\":{\"public\":\"MFkw"));
+    let r = s
+        .client()
+        .post(format!("{}/v2/{gun}/_trust/tuf/snapshot.key", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Bad publishes: right status and code, nothing written.
+    let path = format!("/v2/{gun}/_trust/tuf/");
+    let (st, body) = post_raw(&s, &path, "application/json", b"{}".to_vec()).await;
+    assert_eq!(
+        (st, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "MALFORMED_UPLOAD")
+    );
+    let (st, body) = post_raw(
+        &s,
+        &path,
+        "multipart/form-data; boundary=xyz",
+        b"garbage without boundary".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "MALFORMED_UPLOAD")
+    );
+    let (st, body) = post_raw(
+        &s,
+        &path,
+        "multipart/form-data; boundary=xyz",
+        b"--xyz\r\nContent-Disposition: form-data; name=\"files\"; filename=\"root\"\r\n\r\n{}"
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "MALFORMED_UPLOAD"),
+        "no final boundary"
+    );
+    let (st, body) = post_raw(
+        &s,
+        &path,
+        "multipart/form-data; boundary=xyz",
+        b"--xyz\r\nContent-Disposition: form-data; name=\"files\"\r\n\r\n{}\r\n--xyz--\r\n"
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "NO_FILENAME")
+    );
+    let (ct, body) = multipart(&[("targets/Bad.Role", b"{}")]);
+    let (st, text) = post_raw(&s, &path, &ct, body).await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_ROLE")
+    );
+    assert!(text.contains("\"detail\":\"targets/Bad.Role\""), "{text}");
+    let (ct, body) = multipart(&[("root", b"{not json")]);
+    let (st, text) = post_raw(&s, &path, &ct, body).await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "MALFORMED_JSON")
+    );
+    let (ct, body) = multipart(&[("root", b"{\"signed\":{\"version\":1.5}}")]);
+    let (st, text) = post_raw(&s, &path, &ct, body).await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "MALFORMED_JSON")
+    );
+    // Envelope without `signed` and no stored root: a typed validation error, not a panic.
+    let (ct, body) = multipart(&[("targets", b"{}")]);
+    let (st, text) = post_raw(&s, &path, &ct, body).await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_UPDATE"),
+        "{text}"
+    );
+    // Too many parts.
+    let many: Vec<(String, Vec<u8>)> = (0..1100)
+        .map(|i| (format!("targets/d{i}"), b"{}".to_vec()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = many
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_slice()))
+        .collect();
+    let (ct, body) = multipart(&refs);
+    let (st, text) = post_raw(&s, &path, &ct, body).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{text}");
+    // GUN too long.
+    let long = format!("/v2/{}/_trust/tuf/", "a".repeat(300));
+    let (ct, body) = multipart(&[("root", b"{}")]);
+    let (st, text) = post_raw(&s, &long, &ct, body).await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_GUN")
+    );
+    assert_eq!(count(&s, "tuf_files"), 0);
+    assert_eq!(count(&s, "changefeed"), 0);
+
+    // Changefeed parameters.
+    let (st, text) = get(&s, "/v2/_trust/changefeed").await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_PARAMETERS")
+    );
+    assert!(text.contains("invalid records parameter"), "{text}");
+    let (st, text) = get(&s, "/v2/_trust/changefeed?records=10&change_id=abc").await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_PARAMETERS")
+    );
+    let (st, text) = get(&s, &format!("/v2/{gun}/_trust/changefeed?records=10")).await;
+    assert_eq!(
+        (st, text.as_str()),
+        (StatusCode::OK, "{\"count\":0,\"records\":[]}")
+    );
+
+    // DELETE of an unknown GUN: 200, no changefeed row.
+    let r = s
+        .client()
+        .delete(format!("{}/v2/{gun}/_trust/tuf/", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(count(&s, "changefeed"), 0);
+
+    // Health and metrics.
+    let (st, text) = get(&s, "/_notary_server/health").await;
+    assert_eq!((st, text.as_str()), (StatusCode::OK, "{}"));
+    let (st, text) = get(&s, "/metrics").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(text.contains("operation=\"GetRole\""), "{text}");
+    assert!(!text.contains("alpine"), "metrics must not carry GUNs");
+}
+
+#[tokio::test]
+async fn routes_and_bad_input_sqlite() {
+    routes_and_bad_input(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn routes_and_bad_input_postgres() {
+    routes_and_bad_input(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn routes_and_bad_input_mysql() {
+    routes_and_bad_input(Backend::Mysql).await;
+}
+
+#[tokio::test]
+async fn body_limit_and_gun_prefixes() {
+    let mut opts = Opts::new(Backend::Sqlite, SignerKind::Local);
+    opts.max_body_bytes = Some(1024);
+    opts.gun_prefixes = Some(vec!["docker.io/".into()]);
+    let s = Server::start(opts);
+    let (ct, body) = multipart(&[("root", &[b'x'; 4096])]);
+    let (st, text) = post_raw(&s, "/v2/docker.io/a/_trust/tuf/", &ct, body).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    let (ct, body) = multipart(&[("root", b"{}")]);
+    let (st, text) = post_raw(&s, "/v2/quay.io/a/_trust/tuf/", &ct, body).await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_GUN")
+    );
+    assert!(
+        text.contains("\"detail\":\"Require GUNs with prefix: [docker.io/]\""),
+        "{text}"
+    );
+    let (st, text) = get(&s, "/v2/quay.io/a/_trust/tuf/timestamp.key").await;
+    assert_eq!(
+        (st, error_code(&text).as_str()),
+        (StatusCode::NOT_FOUND, "METADATA_NOT_FOUND")
+    );
+}
+
+#[tokio::test]
+async fn health_is_truthful_when_signer_is_down() {
+    // A remote signer that is not running: health says so at once, key requests are 5xx.
+    let s = Server::start(Opts::new(Backend::Sqlite, SignerKind::Local));
+    let port = crate::support::free_port();
+    let cfg = std::fs::read_to_string(&s.config_path).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&cfg).unwrap();
+    v["trust_service"] = serde_json::json!({"type": "remote", "hostname": "127.0.0.1",
+        "port": port.to_string(), "tls_ca_file": s.pki.root_ca, "key_algorithm": "ecdsa",
+        "tls_client_cert": s.pki.server_cert, "tls_client_key": s.pki.server_key});
+    let new_port = crate::support::free_port();
+    v["server"]["http_addr"] = serde_json::json!(format!("127.0.0.1:{new_port}"));
+    let path = s.dir.path().join("down.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_notary-server"));
+    cmd.arg("--config").arg(&path);
+    let _p = crate::support::Proc::spawn("down", cmd, s.dir.path().join("down.log"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", new_port)).is_err() {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("https://127.0.0.1:{new_port}");
+    let c = s.client();
+    let r = c
+        .get(format!("{url}/_notary_server/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().await.unwrap().contains("Trust operational"));
+    let r = c
+        .get(format!("{url}/v2/a/b/_trust/tuf/timestamp.key"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_server_error(), "{}", r.status());
+}
+
+#[tokio::test]
+async fn config_relative_paths_env_overrides_and_go_flags() {
+    // Relative paths resolve against the config file's directory (not the cwd), env beats the
+    // file, and both `-config FILE` and `--config=FILE` work.
+    let dir = tempfile::tempdir().unwrap();
+    let pki = notary_devcerts::generate(&dir.path().join("pki")).unwrap();
+    let port = crate::support::free_port();
+    let cfg = serde_json::json!({
+        "server": {"http_addr": "127.0.0.1:1", "tls_cert_file": "pki/notary-server.crt",
+            "tls_key_file": "pki/notary-server.key"},
+        "trust_service": {"type": "remote", "hostname": "nowhere", "port": "1",
+            "key_algorithm": "ecdsa", "tls_ca_file": "pki/root-ca.crt"},
+        "storage": {"backend": "mysql", "db_url": "nobody@tcp(127.0.0.1:1)/none"},
+        "logging": {"level": "error"}
+    });
+    std::fs::write(dir.path().join("server.json"), cfg.to_string()).unwrap();
+    for flag in ["-config", "--config="] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_notary-server"));
+        if flag.ends_with('=') {
+            cmd.arg(format!(
+                "{flag}{}",
+                dir.path().join("server.json").display()
+            ));
+        } else {
+            cmd.arg(flag).arg(dir.path().join("server.json"));
+        }
+        cmd.current_dir("/")
+            .env(
+                "NOTARY_SERVER_SERVER_HTTP_ADDR",
+                format!("127.0.0.1:{port}"),
+            )
+            .env("NOTARY_SERVER_STORAGE_BACKEND", "memory")
+            .env("NOTARY_SERVER_TRUST_SERVICE_TYPE", "local")
+            .arg("-logf")
+            .arg("json");
+        let log = dir.path().join("srv.log");
+        let p = crate::support::Proc::spawn("cfg", cmd, log);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "{}", p.log_text());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let c = crate::support::client(&pki);
+        let r = c
+            .get(format!("https://127.0.0.1:{port}/_notary_server/health"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        drop(p);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // A bad config fails at startup with a message, not a panic.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_notary-server"))
+        .arg("-config")
+        .arg(dir.path().join("missing.json"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not read config"));
+}

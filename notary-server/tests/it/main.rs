@@ -1,0 +1,11 @@
+//! Integration tests: the real `notary-server` binary over real TLS, on SQLite, PostgreSQL
+//! (127.0.0.1:5432) and MariaDB (127.0.0.1:3306), with the real `notary` CLI, our notary-signer
+//! and Go's notary-signer.
+
+mod adopt;
+mod cli;
+mod freshness;
+mod http;
+mod publish;
+mod support;
+mod tufclient;

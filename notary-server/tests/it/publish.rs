@@ -1,0 +1,480 @@
+//! Publish checklist (spec-server §3.13–3.14) at the HTTP level: status, code and typed detail;
+//! a rejected publish leaves storage unchanged; racing publishes give one winner and `VERSION`.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::{error_code, multipart, Backend, Opts, Server, SignerKind};
+use crate::tufclient::{sign, Key, Repo};
+
+async fn post(s: &Server, gun: &str, parts: &[(&str, &[u8])]) -> (StatusCode, String) {
+    let (ct, body) = multipart(parts);
+    let r = s
+        .client()
+        .post(format!("{}/v2/{gun}/_trust/tuf/", s.url))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let st = r.status();
+    (st, r.text().await.unwrap())
+}
+
+fn detail(body: &str) -> Value {
+    let v: Value = serde_json::from_str(body).unwrap();
+    v["errors"][0]["detail"].clone()
+}
+
+fn rows(s: &Server) -> String {
+    s.db.sql("SELECT COUNT(*) FROM tuf_files")
+        .trim()
+        .to_string()
+        + "/"
+        + s.db.sql("SELECT COUNT(*) FROM changefeed").trim()
+}
+
+async fn get(s: &Server, path: &str) -> (StatusCode, Vec<u8>) {
+    let r = s
+        .client()
+        .get(format!("{}{path}", s.url))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.bytes().await.unwrap().to_vec())
+}
+
+async fn checklist(backend: Backend) {
+    let s = Server::start(Opts::new(backend, SignerKind::Local));
+    let c = s.client();
+
+    // §3.14 #15: no snapshot uploaded, snapshot key held by the client → ErrBadHierarchy.
+    let gun = "docker.io/check/hierarchy";
+    let repo = Repo::new(&c, &s.url, gun, false).await;
+    let (st, body) = post(
+        &s,
+        gun,
+        &[
+            ("root", &repo.root_file(1)),
+            ("targets", &repo.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (st, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "INVALID_UPDATE")
+    );
+    assert_eq!(
+        body,
+        "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":\"ErrBadHierarchy\",\"Error\":{\"Missing\":\"snapshot\",\"Msg\":\"no snapshot was included in update and server does not hold current snapshot key for repository\"}}}]}\n"
+    );
+    assert_eq!(rows(&s), "0/0");
+
+    // The same repository with a client snapshot is accepted (§3.13 #1), the client's bytes
+    // are served verbatim and the server's timestamp points at them.
+    let root = repo.root_file(1);
+    let targets = repo.targets_file(1);
+    let snapshot = repo.snapshot_file(1, &[("root", &root), ("targets", &targets)]);
+    let (st, body) = post(
+        &s,
+        gun,
+        &[
+            ("root", &root),
+            ("targets", &targets),
+            ("snapshot", &snapshot),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(
+        get(&s, &format!("/v2/{gun}/_trust/tuf/root.json")).await.1,
+        root
+    );
+    assert_eq!(
+        get(&s, &format!("/v2/{gun}/_trust/tuf/targets.json"))
+            .await
+            .1,
+        targets
+    );
+    assert_eq!(
+        get(&s, &format!("/v2/{gun}/_trust/tuf/snapshot.json"))
+            .await
+            .1,
+        snapshot
+    );
+    assert_eq!(
+        get(&s, &format!("/v2/{gun}/_trust/tuf/1.root.json"))
+            .await
+            .1,
+        root
+    );
+    assert_eq!(rows(&s), "4/1");
+
+    // §3.13 #16: root version current + 2 → ErrBadRoot.
+    let (st, body) = post(&s, gun, &[("root", &repo.root_file(3))]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let d = detail(&body);
+    assert_eq!(d["Name"], "ErrBadRoot", "{body}");
+    assert!(d["Error"]["Msg"]
+        .as_str()
+        .unwrap()
+        .starts_with("Root modifications must increment the version"));
+
+    // §3.5: re-sending the identical current root passes validation, storage says VERSION.
+    let snap2 = repo.snapshot_file(2, &[("root", &root), ("targets", &targets)]);
+    let (st, body) = post(&s, gun, &[("root", &root), ("snapshot", &snap2)]).await;
+    assert_eq!((st, body.as_str()), (StatusCode::BAD_REQUEST, "{\"errors\":[{\"code\":\"VERSION\",\"message\":\"A newer version of metadata is already available.\",\"detail\":{}}]}\n"));
+    assert_eq!(rows(&s), "4/1", "a rejected publish writes nothing");
+
+    // §3.13 #33 / #34: unsigned targets / snapshot.
+    let unsigned_targets = sign(
+        &repo.targets_signed(2, json!({"keys": {}, "roles": []})),
+        &[],
+    );
+    let snap = repo.snapshot_file(2, &[("root", &root), ("targets", &unsigned_targets)]);
+    let (st, body) = post(
+        &s,
+        gun,
+        &[("targets", &unsigned_targets), ("snapshot", &snap)],
+    )
+    .await;
+    assert_eq!(
+        (st, detail(&body)["Name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("ErrBadTargets"))
+    );
+    let targets2 = repo.targets_file(2);
+    let unsigned_snap = sign(
+        &json!({"_type": "Snapshot", "expires": "2030-01-01T00:00:00Z", "meta": {}, "version": 2}),
+        &[],
+    );
+    let (st, body) = post(
+        &s,
+        gun,
+        &[("targets", &targets2), ("snapshot", &unsigned_snap)],
+    )
+    .await;
+    assert_eq!(
+        (st, detail(&body)["Name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("ErrBadSnapshot"))
+    );
+    // §3.13 #39-41: snapshot hash not matching the uploaded targets.
+    let snap = repo.snapshot_file(2, &[("root", &root), ("targets", &targets)]);
+    let (st, body) = post(&s, gun, &[("targets", &targets2), ("snapshot", &snap)]).await;
+    assert_eq!(
+        (st, detail(&body)["Name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("ErrBadSnapshot"))
+    );
+    // §3.13 #47: a delegation its parent does not list.
+    let deleg = sign(
+        &json!({"_type": "Targets", "delegations": {"keys": {}, "roles": []},
+            "expires": "2030-01-01T00:00:00Z", "targets": {}, "version": 1}),
+        &[&Key::ecdsa()],
+    );
+    let snap = repo.snapshot_file(
+        2,
+        &[
+            ("root", &root),
+            ("targets", &targets),
+            ("targets/x", &deleg),
+        ],
+    );
+    let (st, body) = post(&s, gun, &[("targets/x", &deleg), ("snapshot", &snap)]).await;
+    assert_eq!(
+        (st, detail(&body)["Name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("ErrBadTargets"))
+    );
+    assert_eq!(rows(&s), "4/1");
+
+    // §3.13 #17: nothing stored, no root uploaded.
+    let (st, body) = post(&s, "docker.io/check/none", &[("targets", &targets)]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        detail(&body),
+        json!({"Name": "ErrValidation", "Error": {"Msg": "no pre-existing root and no root provided in update."}})
+    );
+
+    // §3.13 #2: root certificate for another GUN; #32: root without signatures.
+    let gun2 = "docker.io/check/wrongcn";
+    let mut other = Repo::new(&c, &s.url, gun2, true).await;
+    other.root = Key::root("docker.io/someone/else");
+    let (st, body) = post(
+        &s,
+        gun2,
+        &[
+            ("root", &other.root_file(1)),
+            ("targets", &other.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (st, detail(&body)["Name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("ErrBadRoot"))
+    );
+    let other = Repo::new(&c, &s.url, gun2, true).await;
+    let unsigned_root = sign(&other.root_signed(1), &[]);
+    let (st, body) = post(
+        &s,
+        gun2,
+        &[
+            ("root", &unsigned_root),
+            ("targets", &other.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (st, detail(&body)["Name"].clone()),
+        (StatusCode::BAD_REQUEST, json!("ErrBadRoot"))
+    );
+
+    // §3.13 #25/#26: the root names a timestamp key the server does not hold.
+    let mut other = Repo::new(&c, &s.url, gun2, true).await;
+    let foreign = Key::ecdsa();
+    other.server_keys.insert(
+        "timestamp".into(),
+        (foreign.id.clone(), foreign.json.clone()),
+    );
+    let (st, body) = post(
+        &s,
+        gun2,
+        &[
+            ("root", &other.root_file(1)),
+            ("targets", &other.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(detail(&body)["Name"], "ErrBadRoot", "{body}");
+    assert!(detail(&body)["Error"]["Msg"]
+        .as_str()
+        .unwrap()
+        .contains("timestamp keys exist on the server"));
+    assert_eq!(rows(&s), "4/1");
+
+    // Server-managed snapshot (§3.13 #19, #24): root+targets, then targets alone.
+    let gun3 = "docker.io/check/servermanaged";
+    let repo3 = Repo::new(&c, &s.url, gun3, true).await;
+    let (st, body) = post(
+        &s,
+        gun3,
+        &[
+            ("root", &repo3.root_file(1)),
+            ("targets", &repo3.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (st, body) = post(&s, gun3, &[("targets", &repo3.targets_file(2))]).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (st, snap) = get(&s, &format!("/v2/{gun3}/_trust/tuf/snapshot.json")).await;
+    assert_eq!(st, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&snap).unwrap();
+    assert_eq!(v["signed"]["version"], 2);
+    assert_eq!(
+        v["signed"]["meta"]["targets"],
+        crate::tufclient::file_meta(&repo3.targets_file_bytes_stored(&s, gun3).await)
+    );
+
+    // Racing publishes of the same next version: exactly one wins, the others get VERSION.
+    let t3 = repo3.targets_file(3);
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (ct, body) = multipart(&[("targets", &t3)]);
+        let c = c.clone();
+        let url = format!("{}/v2/{gun3}/_trust/tuf/", s.url);
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let st = r.status();
+            (st, r.text().await.unwrap())
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        let (st, body) = t.await.unwrap();
+        if st == StatusCode::OK {
+            wins += 1;
+        } else {
+            assert_eq!(
+                (st, error_code(&body).as_str()),
+                (StatusCode::BAD_REQUEST, "VERSION")
+            );
+        }
+    }
+    assert_eq!(wins, 1);
+}
+
+impl Repo {
+    async fn targets_file_bytes_stored(&self, s: &Server, gun: &str) -> Vec<u8> {
+        get(s, &format!("/v2/{gun}/_trust/tuf/targets.json"))
+            .await
+            .1
+    }
+}
+
+#[tokio::test]
+async fn checklist_sqlite() {
+    checklist(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn checklist_postgres() {
+    checklist(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn checklist_mysql() {
+    checklist(Backend::Mysql).await;
+}
+
+#[tokio::test]
+async fn signer_down_publish_is_5xx_and_writes_nothing() {
+    let mut s = Server::start(Opts::new(Backend::Sqlite, SignerKind::Rust));
+    let c = s.client();
+    let gun = "docker.io/check/signerdown";
+    let repo = Repo::new(&c, &s.url, gun, true).await;
+    let (st, body) = post(
+        &s,
+        gun,
+        &[
+            ("root", &repo.root_file(1)),
+            ("targets", &repo.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let before = rows(&s);
+    s.signer.as_mut().unwrap().proc.kill();
+    let (st, body) = post(&s, gun, &[("targets", &repo.targets_file(2))]).await;
+    assert!(st.is_server_error(), "{st} {body}");
+    assert_eq!(rows(&s), before);
+    // Nothing expired: reads keep working without the signer.
+    let (st, _) = get(&s, &format!("/v2/{gun}/_trust/tuf/timestamp.json")).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, body) = get(&s, "/_notary_server/health").await;
+    assert_eq!(
+        st,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+}
+
+async fn feed(s: &Server, query: &str) -> Value {
+    let (st, body) = get(s, &format!("/v2/_trust/changefeed?{query}")).await;
+    assert_eq!(st, StatusCode::OK);
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn ids(v: &Value) -> Vec<i64> {
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ID"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+async fn changefeed_paging(backend: Backend) {
+    let s = Server::start(Opts::new(backend, SignerKind::Local));
+    let c = s.client();
+    let gun = "docker.io/feed/a";
+    let repo = Repo::new(&c, &s.url, gun, true).await;
+    let (st, body) = post(
+        &s,
+        gun,
+        &[
+            ("root", &repo.root_file(1)),
+            ("targets", &repo.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    for v in 2..=4 {
+        let (st, body) = post(&s, gun, &[("targets", &repo.targets_file(v))]).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+    }
+    let other = "docker.io/feed/b";
+    let repo_b = Repo::new(&c, &s.url, other, true).await;
+    let (st, _) = post(
+        &s,
+        other,
+        &[
+            ("root", &repo_b.root_file(1)),
+            ("targets", &repo_b.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let r = c
+        .delete(format!("{}/v2/{gun}/_trust/tuf/", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let all = feed(&s, "records=100").await;
+    assert_eq!(all["count"], 6);
+    let all_ids = ids(&all);
+    let recs = all["records"].as_array().unwrap();
+    assert_eq!(recs[0]["GUN"], gun);
+    assert_eq!(recs[0]["Version"], 1);
+    assert_eq!(recs[0]["SHA256"].as_str().unwrap().len(), 64);
+    assert_eq!(recs[4]["GUN"], other);
+    assert_eq!(recs[5]["Category"], "deletion");
+    // Newest record: change_id=-1, records=1.
+    let newest = feed(&s, "change_id=-1&records=1").await;
+    assert_eq!(ids(&newest), vec![all_ids[5]]);
+    // Forward from record k gives k+1; backward (negative records) gives k-1.
+    let k = all_ids[2];
+    assert_eq!(
+        ids(&feed(&s, &format!("change_id={k}&records=1")).await),
+        vec![all_ids[3]]
+    );
+    assert_eq!(
+        ids(&feed(&s, &format!("change_id={k}&records=-1")).await),
+        vec![all_ids[1]]
+    );
+    // Reverse pages are still oldest → newest.
+    assert_eq!(
+        ids(&feed(&s, "change_id=-1&records=3").await),
+        all_ids[3..].to_vec()
+    );
+    // records=0 means 100; per-GUN feed filters.
+    assert_eq!(feed(&s, "records=0").await["count"], 6);
+    let (st, body) = get(&s, &format!("/v2/{other}/_trust/changefeed?records=10")).await;
+    assert_eq!(st, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["count"], 1);
+    // After a delete the same versions can be written again.
+    let repo = Repo::new(&c, &s.url, gun, true).await;
+    let (st, body) = post(
+        &s,
+        gun,
+        &[
+            ("root", &repo.root_file(1)),
+            ("targets", &repo.targets_file(1)),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn changefeed_paging_sqlite() {
+    changefeed_paging(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn changefeed_paging_postgres() {
+    changefeed_paging(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn changefeed_paging_mysql() {
+    changefeed_paging(Backend::Mysql).await;
+}
