@@ -182,7 +182,10 @@ pub fn generate(dir: &Path) -> anyhow::Result<DevPki> {
 
     write(&p("root-ca.crt"), &root.pem())?;
     write(&p("intermediate-ca.crt"), &inter.pem())?;
-    write(&p("ca-bundle.crt"), &format!("{}{}", root.pem(), inter.pem()))?;
+    write(
+        &p("ca-bundle.crt"),
+        &format!("{}{}", root.pem(), inter.pem()),
+    )?;
     write(&p("untrusted-root-ca.crt"), &untrusted.pem())?;
 
     let valid_from = now - Duration::hours(1);

@@ -10,7 +10,15 @@ fn main() -> anyhow::Result<()> {
     let pki = notary_devcerts::generate(&dir)?;
     println!("development PKI written to {}", pki.dir.display());
     println!("  trust anchor for clients: {}", pki.root_ca.display());
-    println!("  notary-server: {} {}", pki.server_cert.display(), pki.server_key.display());
-    println!("  notary-signer: {} {}", pki.signer_cert.display(), pki.signer_key.display());
+    println!(
+        "  notary-server: {} {}",
+        pki.server_cert.display(),
+        pki.server_key.display()
+    );
+    println!(
+        "  notary-signer: {} {}",
+        pki.signer_cert.display(),
+        pki.signer_key.display()
+    );
     Ok(())
 }
