@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! cargo bench -p notary-server --bench server_bench -- \
-//!     --url https://127.0.0.1:4443 --ca root-ca.crt [--seconds 10] [--connections 32] [--publishers 4]
+//!     --url https://127.0.0.1:4443 --ca root-ca.crt [--seconds 10] [--connections 32] [--publishers 4] \
+//!     [--phases get,publish]
 //! ```
+//!
+//! `--phases none` only creates the repositories; each one's GUN is printed as
+//! `repository: GUN` (`notary-server/benches/compare-nginx.sh` uses that to aim wrk).
 //!
 //! 1. Creates one repository per publisher the way a client does (root with an x509 root key for
 //!    the GUN, targets key, server-managed snapshot and timestamp keys from `…/{role}.key`).
@@ -29,6 +33,7 @@ struct Args {
     seconds: u64,
     connections: usize,
     publishers: usize,
+    phases: String,
 }
 
 fn args() -> Args {
@@ -38,6 +43,7 @@ fn args() -> Args {
         seconds: 10,
         connections: 32,
         publishers: 4,
+        phases: "get,publish".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -48,11 +54,12 @@ fn args() -> Args {
             "seconds" => a.seconds = val().parse().unwrap_or(10),
             "connections" => a.connections = val().parse().unwrap_or(32),
             "publishers" => a.publishers = val().parse().unwrap_or(4),
+            "phases" => a.phases = val(),
             _ => {} // `cargo bench` passes --bench
         }
     }
     if a.url.is_empty() || a.ca.is_empty() {
-        eprintln!("usage: server_bench --url https://host:port --ca root-ca.crt [--seconds N] [--connections N] [--publishers N]");
+        eprintln!("usage: server_bench --url https://host:port --ca root-ca.crt [--seconds N] [--connections N] [--publishers N] [--phases get,publish|none]");
         std::process::exit(2);
     }
     a
@@ -239,12 +246,23 @@ async fn main() {
     let run_id = std::process::id();
     let mut repos = Vec::new();
     for i in 0..a.publishers.max(1) {
-        repos.push(create_repo(&setup, &a.url, &format!("bench.example/r{run_id}/p{i}")).await);
+        let repo = create_repo(&setup, &a.url, &format!("bench.example/r{run_id}/p{i}")).await;
+        println!("repository: {}", repo.gun);
+        repos.push(repo);
     }
     let duration = Duration::from_secs(a.seconds);
+    let phase = |name: &str| a.phases.split(',').any(|p| p.trim() == name);
+    if phase("get") {
+        get_phase(&a, &repos[0].gun, duration).await;
+    }
+    if phase("publish") {
+        publish_phase(&a, repos, duration).await;
+    }
+}
 
-    // GET current timestamp.json.
-    let url = format!("{}/v2/{}/_trust/tuf/timestamp.json", a.url, repos[0].gun);
+/// GET current `timestamp.json` of `gun` over `a.connections` keep-alive connections.
+async fn get_phase(a: &Args, gun: &str, duration: Duration) {
+    let url = format!("{}/v2/{gun}/_trust/tuf/timestamp.json", a.url);
     let done = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -281,8 +299,10 @@ async fn main() {
         errors.load(Ordering::Relaxed),
         secs
     );
+}
 
-    // Publishes.
+/// Each repository's client publishes a new `targets.json` version in a loop.
+async fn publish_phase(a: &Args, repos: Vec<Repo>, duration: Duration) {
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for mut repo in repos {

@@ -1,4 +1,7 @@
-//! `notary-server -config FILE [-logf json|text]`.
+//! `notary-server -config FILE [-logf json|text]`, or
+//! `notary-server admin -config FILE <command>` (operator commands, see [`admin`]).
+
+mod admin;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -56,6 +59,9 @@ fn init_logging(level: &str, format: &str) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("admin") {
+        return admin::main(go_style_args().into_iter().skip(1));
+    }
     let args = Args::parse_from(go_style_args());
     let _ = args.debug;
     let cfg = Config::load(&args.config)?;

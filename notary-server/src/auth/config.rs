@@ -76,3 +76,54 @@ pub fn parse(auth: Option<&Value>, base_dir: &Path) -> Result<Option<AuthConfig>
         roots: Arc::new(roots),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_token_type_enables_auth() {
+        let dir = std::env::temp_dir();
+        assert!(parse(None, &dir).unwrap().is_none());
+        assert!(parse(Some(&json!({"type": "htpasswd"})), &dir)
+            .unwrap()
+            .is_none());
+        assert!(parse(Some(&json!({})), &dir).unwrap().is_none());
+        assert_eq!(
+            parse(Some(&json!({"type": "token", "options": []})), &dir).unwrap_err(),
+            "auth.options must be a map[string]interface{}"
+        );
+        assert_eq!(
+            parse(
+                Some(&json!({"type": "token", "options": {"realm": "r", "service": "s"}})),
+                &dir
+            )
+            .unwrap_err(),
+            "token auth requires a valid option string: \"issuer\""
+        );
+    }
+
+    #[test]
+    fn reads_relative_bundle_and_autoredirect() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(Vec::<String>::new())
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.path().join("b.crt"), cert.pem()).unwrap();
+        let a = parse(
+            Some(
+                &json!({"type": "token", "options": {"realm": "https://r/t", "service": "s",
+                "issuer": "i", "rootcertbundle": "b.crt", "autoredirect": true}}),
+            ),
+            dir.path(),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(a.autoredirect);
+        assert_eq!(a.rootcertbundle, dir.path().join("b.crt"));
+        assert_eq!(a.roots.keys.len(), 1);
+    }
+}

@@ -102,6 +102,11 @@ impl CryptoService for LocalSigner {
         Ok(sig.as_ref().to_vec())
     }
 
+    async fn delete_key(&self, key_id: &str) -> Result<(), SignerError> {
+        self.keys.lock().map_err(lock_err)?.remove(key_id);
+        Ok(())
+    }
+
     async fn check_health(&self) -> Result<(), String> {
         Ok(())
     }

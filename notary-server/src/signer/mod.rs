@@ -78,6 +78,10 @@ pub trait CryptoService: Send + Sync {
     /// Signs `msg` with the key (ECDSA: raw r‖s over SHA-256; ed25519: pure).
     async fn sign(&self, key_id: &str, msg: &[u8]) -> Result<Vec<u8>, SignerError>;
 
+    /// Deletes the key (idempotent: deleting an unknown key is not an error). Used by
+    /// `notary-server admin reset-gun`.
+    async fn delete_key(&self, key_id: &str) -> Result<(), SignerError>;
+
     /// `Ok` when the signer answers its health checks.
     async fn check_health(&self) -> Result<(), String>;
 }

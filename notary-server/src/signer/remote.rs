@@ -151,6 +151,16 @@ impl CryptoService for RemoteSigner {
         Ok(resp.content)
     }
 
+    async fn delete_key(&self, key_id: &str) -> Result<(), SignerError> {
+        self.keys()
+            .delete_key(pb::KeyId {
+                id: key_id.to_string(),
+            })
+            .await
+            .map_err(status_err)?;
+        Ok(())
+    }
+
     async fn check_health(&self) -> Result<(), String> {
         let mut client = HealthClient::new(self.channel.clone());
         for service in [

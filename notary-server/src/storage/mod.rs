@@ -2,6 +2,7 @@
 //! on SQLite, PostgreSQL or MySQL. Every call runs on the blocking thread pool.
 
 mod connection;
+mod maintenance;
 mod schema;
 
 use chrono::{NaiveDateTime, Utc};
@@ -12,6 +13,7 @@ use ring::digest;
 
 pub use connection::AnyConnection;
 use connection::DbPool;
+pub use maintenance::{GunFile, PrunedRow};
 use schema::{changefeed, tuf_files};
 
 use crate::config::StorageConfig;
