@@ -7,5 +7,6 @@ mod cli;
 mod freshness;
 mod http;
 mod publish;
+mod replicas;
 mod support;
 mod tufclient;
