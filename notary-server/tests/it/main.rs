@@ -8,5 +8,6 @@ mod freshness;
 mod http;
 mod publish;
 mod replicas;
+mod stored_corrupt;
 mod support;
 mod tufclient;
