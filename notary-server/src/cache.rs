@@ -1,70 +1,116 @@
 //! The hot read path: the current `timestamp.json` of each GUN served from memory.
 //!
-//! Change detection: an entry is trusted for at most [`REVALIDATE_AFTER`] (1 s). After that the
-//! next reader runs one indexed query for the id of the GUN's newest timestamp row; if it is
-//! unchanged the entry is trusted for another second, otherwise it is dropped and the request
-//! takes the normal path. Every storage backend supports this query, so another replica's
+//! Change detection: an entry is trusted for at most [`REVALIDATE_AFTER`] (1 s) after the
+//! database last confirmed it. Confirming is one indexed query for the id of the GUN's newest
+//! timestamp row; if it is unchanged the entry is trusted for another second, otherwise it is
+//! dropped and the request takes the normal path. Under load one request confirms the entry
+//! ahead of time (after [`REFRESH_AHEAD_AFTER`]) while the others keep being served from
+//! memory, so a busy GUN costs about one query per second and no request waits on it; after
+//! an idle second the first requests ask the database themselves. Every storage backend supports this query, so another replica's
 //! publish, an operator's `DELETE FROM tuf_files WHERE gun = '…'` or a hand-inserted row is
 //! visible within one second, without restart. Writes made by this process drop the entry at
 //! once. An entry is never served past the expiry of its timestamp or of the snapshot it
 //! names (those need re-signing).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use crate::current::Served;
+
 /// Longest time an entry is served without asking the database.
 pub const REVALIDATE_AFTER: Duration = Duration::from_secs(1);
+/// Age after which one request (the one that wins [`CachedTimestamp::begin_refresh`])
+/// revalidates ahead of time while the others keep serving the entry, so a busy GUN never has
+/// every in-flight request queue on the database when [`REVALIDATE_AFTER`] runs out.
+pub const REFRESH_AHEAD_AFTER: Duration = Duration::from_millis(750);
 /// Bound on the number of GUNs kept (the map is cleared when full).
 const MAX_ENTRIES: usize = 10_000;
 
-/// A cached current timestamp.
+/// Nanoseconds on a monotonic clock (since the first call), so the check time fits an atomic.
+pub fn monotonic_nanos() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// What a reader may do with a cached entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Checked less than [`REFRESH_AHEAD_AFTER`] ago: serve it.
+    Fresh,
+    /// Checked less than [`REVALIDATE_AFTER`] ago: serve it, and revalidate now if
+    /// [`CachedTimestamp::begin_refresh`] says this request is the one to do it.
+    RefreshAhead,
+    /// Not checked within [`REVALIDATE_AFTER`]: ask the database before serving it.
+    Stale,
+}
+
+/// A cached current timestamp: the response (bytes and precomputed `ETag`/`Last-Modified`).
 #[derive(Debug)]
 pub struct CachedTimestamp {
-    pub bytes: bytes::Bytes,
-    pub etag: String,
-    pub last_modified: DateTime<Utc>,
+    pub served: Served,
     /// Id of the tuf_files row it came from.
     pub row_id: i32,
     /// Earliest of the timestamp's and the snapshot's expiry.
     pub fresh_until: DateTime<Utc>,
-    checked_at: RwLock<Instant>,
+    /// [`monotonic_nanos`] when the database last confirmed the entry (taken before the
+    /// query, so the bound holds however long the query takes).
+    checked_at: AtomicU64,
+    /// Set while one request revalidates ahead of time.
+    refreshing: AtomicBool,
 }
 
 impl CachedTimestamp {
-    pub fn new(
-        bytes: bytes::Bytes,
-        etag: String,
-        last_modified: DateTime<Utc>,
-        row_id: i32,
-        fresh_until: DateTime<Utc>,
-    ) -> Self {
+    /// `checked_at` is the [`monotonic_nanos`] taken before the database read the entry
+    /// comes from.
+    pub fn new(served: Served, row_id: i32, fresh_until: DateTime<Utc>, checked_at: u64) -> Self {
         CachedTimestamp {
-            bytes,
-            etag,
-            last_modified,
+            served,
             row_id,
             fresh_until,
-            checked_at: RwLock::new(Instant::now()),
+            checked_at: AtomicU64::new(checked_at),
+            refreshing: AtomicBool::new(false),
         }
     }
 
-    /// Whether the entry may be served without asking the database.
-    pub fn recently_checked(&self) -> bool {
-        self.checked_at
-            .read()
-            .map(|t| t.elapsed() < REVALIDATE_AFTER)
-            .unwrap_or(false)
+    /// How recently the database confirmed the entry, at `now` ([`monotonic_nanos`]).
+    pub fn freshness(&self, now: u64) -> Freshness {
+        let age = now.saturating_sub(self.checked_at.load(Ordering::Acquire));
+        if age < REFRESH_AHEAD_AFTER.as_nanos() as u64 {
+            Freshness::Fresh
+        } else if age < REVALIDATE_AFTER.as_nanos() as u64 {
+            Freshness::RefreshAhead
+        } else {
+            Freshness::Stale
+        }
     }
 
-    /// Records a successful revalidation.
-    pub fn mark_checked(&self) {
-        if let Ok(mut t) = self.checked_at.write() {
-            *t = Instant::now();
-        }
+    /// Claims the early revalidation; `None` when another request already does it. The
+    /// claim is released when the guard drops (also if the request is cancelled).
+    pub fn begin_refresh(&self) -> Option<RefreshGuard<'_>> {
+        self.refreshing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| RefreshGuard(self))
+    }
+
+    /// Records that the database confirmed the entry by a query started at `started`
+    /// ([`monotonic_nanos`]); never moves the check time backwards.
+    pub fn mark_checked(&self, started: u64) {
+        self.checked_at.fetch_max(started, Ordering::AcqRel);
+    }
+}
+
+/// Releases [`CachedTimestamp::begin_refresh`]'s claim on drop.
+pub struct RefreshGuard<'a>(&'a CachedTimestamp);
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        self.0.refreshing.store(false, Ordering::Release);
     }
 }
 

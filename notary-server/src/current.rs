@@ -4,35 +4,49 @@
 
 use std::sync::atomic::Ordering;
 
+use actix_web::http::header::HeaderValue;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use notary_tuf::validation;
 
 use crate::app::AppState;
-use crate::cache::CachedTimestamp;
+use crate::cache::{self, CachedTimestamp, Freshness};
 use crate::error::{ApiError, ErrorCode};
 use crate::metadata::{self, SnapshotInfo, TimestampInfo};
 use crate::storage::{sha256_hex, NewFile, StoreError, StoredFile};
 use crate::validate;
 
-/// A file to send: bytes plus the row time for `Last-Modified`.
+/// A file to send with its validators, formatted once (a cached entry is served by cloning
+/// reference-counted buffers, without formatting anything per request).
 #[derive(Debug, Clone)]
 pub struct Served {
     pub bytes: Bytes,
-    pub last_modified: DateTime<Utc>,
-    /// Lower-case hex sha256 of `bytes` (the ETag).
-    pub sha256: String,
+    /// `"<lower-case hex sha256 of bytes>"`.
+    pub etag: HeaderValue,
+    /// The row time as an HTTP date.
+    pub last_modified: HeaderValue,
 }
 
 impl Served {
-    pub fn from_row(f: StoredFile) -> Served {
-        let sha256 = sha256_hex(&f.data);
+    /// `bytes` stored at `modified`.
+    pub fn new(bytes: Bytes, modified: DateTime<Utc>) -> Served {
+        let etag = format!("\"{}\"", sha256_hex(&bytes));
         Served {
-            bytes: Bytes::from(f.data),
-            last_modified: utc(f.created_at),
-            sha256,
+            etag: ascii_header(etag),
+            last_modified: ascii_header(httpdate::fmt_http_date(modified.into())),
+            bytes,
         }
     }
+
+    pub fn from_row(f: StoredFile) -> Served {
+        Served::new(Bytes::from(f.data), utc(f.created_at))
+    }
+}
+
+/// A header value from text that is visible ASCII by construction (hex, HTTP dates); the
+/// fallback is unreachable and only avoids a panic path.
+fn ascii_header(s: String) -> HeaderValue {
+    HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -121,26 +135,12 @@ pub async fn snapshot(state: &AppState, gun: &str) -> Result<Served, ApiError> {
 /// when it or its snapshot has expired.
 pub async fn timestamp(state: &AppState, gun: &str) -> Result<Served, ApiError> {
     if let Some(e) = state.cache.get(gun) {
-        if Utc::now() < e.fresh_until {
-            let valid = e.recently_checked()
-                || match state.store.timestamp_marker(gun).await {
-                    Ok(Some((id, _))) if id == e.row_id => {
-                        e.mark_checked();
-                        true
-                    }
-                    _ => false,
-                };
-            if valid {
-                state
-                    .metrics
-                    .timestamp_cache_hits
-                    .fetch_add(1, Ordering::Relaxed);
-                return Ok(Served {
-                    bytes: e.bytes.clone(),
-                    last_modified: e.last_modified,
-                    sha256: e.etag.clone(),
-                });
-            }
+        if Utc::now() < e.fresh_until && confirmed(state, gun, &e).await {
+            state
+                .metrics
+                .timestamp_cache_hits
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(e.served.clone());
         }
         state.cache.remove(gun);
     }
@@ -152,6 +152,7 @@ pub async fn timestamp(state: &AppState, gun: &str) -> Result<Served, ApiError> 
     // A lost race (another writer inserted the same versions) is followed by a re-read.
     for _ in 0..4 {
         let epoch = state.cache.epoch();
+        let read_at = cache::monotonic_nanos();
         let chain = load_chain(state, gun).await?;
         let now = Utc::now();
         if chain.snap_info.expires > now
@@ -162,11 +163,10 @@ pub async fn timestamp(state: &AppState, gun: &str) -> Result<Served, ApiError> 
             state.cache.put(
                 gun,
                 CachedTimestamp::new(
-                    served.bytes.clone(),
-                    served.sha256.clone(),
-                    served.last_modified,
+                    served.clone(),
                     chain.ts.id,
                     chain.ts_info.expires.min(chain.snap_info.expires),
+                    read_at,
                 ),
                 epoch,
             );
@@ -179,6 +179,31 @@ pub async fn timestamp(state: &AppState, gun: &str) -> Result<Served, ApiError> 
         }
     }
     Err(unknown("timestamp regeneration kept racing"))
+}
+
+/// Whether a cached entry may be served: recently confirmed, or confirmed now by the database
+/// (see [`crate::cache`] for the refresh-ahead rule). `false` means the entry is outdated or
+/// the check failed; the caller drops it and reads the database.
+async fn confirmed(state: &AppState, gun: &str, e: &CachedTimestamp) -> bool {
+    let check = || async {
+        let started = cache::monotonic_nanos();
+        match state.store.timestamp_marker(gun).await {
+            Ok(Some((id, _))) if id == e.row_id => {
+                e.mark_checked(started);
+                true
+            }
+            _ => false,
+        }
+    };
+    match e.freshness(cache::monotonic_nanos()) {
+        Freshness::Fresh => true,
+        Freshness::RefreshAhead => match e.begin_refresh() {
+            // This request confirms the entry for everyone; the others serve it meanwhile.
+            Some(_claim) => check().await,
+            None => true,
+        },
+        Freshness::Stale => check().await,
+    }
 }
 
 enum Regen {
@@ -254,10 +279,5 @@ async fn regenerate(
         .metrics
         .timestamp_regenerations
         .fetch_add(1, Ordering::Relaxed);
-    let sha256 = sha256_hex(&ts_bytes);
-    Ok(Served {
-        bytes: Bytes::from(ts_bytes),
-        last_modified: now,
-        sha256,
-    })
+    Ok(Served::new(Bytes::from(ts_bytes), now))
 }

@@ -217,7 +217,7 @@ struct CacheHeader {
 /// 200 with the stored bytes, `Last-Modified`, `Cache-Control` (spec-server §4.5–4.6) and an
 /// `ETag`; 304 when `If-None-Match` names the same bytes.
 fn metadata_response(req: &HttpRequest, served: Served, cache: CacheHeader) -> HttpResponse {
-    let etag = format!("\"{}\"", served.sha256);
+    let etag = served.etag.as_bytes();
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -225,16 +225,15 @@ fn metadata_response(req: &HttpRequest, served: Served, cache: CacheHeader) -> H
         .is_some_and(|v| {
             v.split(',')
                 .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == etag || t == "*")
+                .any(|t| t.as_bytes() == etag || t == "*")
         });
     let mut resp = if not_modified {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
-    let last_modified = httpdate::fmt_http_date(served.last_modified.into());
-    resp.insert_header((header::LAST_MODIFIED, last_modified));
-    resp.insert_header((header::ETAG, etag));
+    resp.insert_header((header::LAST_MODIFIED, served.last_modified));
+    resp.insert_header((header::ETAG, served.etag));
     if cache.max_age > 0 {
         let v = if cache.must_revalidate {
             format!(
@@ -255,9 +254,12 @@ fn metadata_response(req: &HttpRequest, served: Served, cache: CacheHeader) -> H
     if not_modified {
         return resp.finish();
     }
-    resp.content_type("text/plain; charset=utf-8")
+    resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(TEXT_PLAIN)))
         .body(served.bytes)
 }
+
+/// The `Content-Type` Go's server sends for metadata (Go's content sniffing of JSON text).
+const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
 #[derive(Serialize)]
 struct ChangeRecord {

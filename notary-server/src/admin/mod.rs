@@ -16,11 +16,12 @@ mod show;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use notary_server::config::TrustServiceConfig;
 use notary_server::{AppState, Config};
 
 /// Operator commands on the server's database and signer.
 #[derive(Parser, Debug)]
-#[command(name = "notary-server admin")]
+#[command(name = "notary-server admin", bin_name = "notary-server admin")]
 struct AdminArgs {
     /// Path to the server configuration file (the one notary-server runs with).
     #[arg(long = "config")]
@@ -78,12 +79,24 @@ async fn run(cfg: Config, command: Command) -> anyhow::Result<String> {
             "storage backend `memory` lives inside the server process; admin needs a database"
         );
     }
+    // With `trust_service.type: local` the keys live in the server process's memory: this
+    // process cannot see or delete them.
+    let note = match cfg.trust_service {
+        TrustServiceConfig::Local
+            if matches!(command, Command::Show { .. } | Command::ResetGun { .. }) =>
+        {
+            "note: trust_service is local: the server's keys live in the server process, so key \
+             status below is not meaningful and keys are not deleted\n"
+        }
+        _ => "",
+    };
     let state = tokio::task::spawn_blocking(move || AppState::from_config(&cfg)).await??;
     let signer = state.signer.as_ref();
-    match command {
+    let out = match command {
         Command::ListGuns => show::list_guns(&state.store).await,
         Command::Show { gun } => show::show(&state.store, signer, &gun).await,
         Command::ResetGun { gun, yes } => reset::reset_gun(&state.store, signer, &gun, yes).await,
         Command::Retention { keep, yes } => retention::retention(&state.store, keep, yes).await,
-    }
+    }?;
+    Ok(format!("{note}{out}"))
 }

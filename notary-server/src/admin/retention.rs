@@ -5,16 +5,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
 use notary_server::storage::{GunFile, Store};
 
 use super::chain;
 
-/// The ids of `files` (one GUN) that retention removes.
-pub fn removable(files: &[GunFile], keep: usize) -> Vec<i32> {
+/// The ids of `files` (one GUN) that retention removes; `None` when the GUN's current chain
+/// cannot be resolved (then nothing of it is removed).
+pub fn removable(files: &[GunFile], keep: usize) -> Option<Vec<i32>> {
     let chain = chain::current(files);
     if !chain.contains_key("snapshot") {
-        return Vec::new();
+        return None;
     }
     let pinned: BTreeSet<i32> = chain.values().map(|f| f.id).collect();
     let mut by_role: BTreeMap<&str, Vec<&GunFile>> = BTreeMap::new();
@@ -29,14 +31,29 @@ pub fn removable(files: &[GunFile], keep: usize) -> Vec<i32> {
         rows.sort_by_key(|f| std::cmp::Reverse(f.version));
         out.extend(rows.iter().skip(keep).map(|f| f.id));
     }
-    out
+    Some(out)
 }
 
 pub async fn retention(store: &Store, keep: usize, yes: bool) -> anyhow::Result<String> {
+    let skipped = Arc::new(Mutex::new(Vec::<String>::new()));
+    let skipped_in = skipped.clone();
     let pruned = store
-        .prune(yes, move |_, files| removable(files, keep))
+        .prune(yes, move |gun, files| {
+            removable(files, keep).unwrap_or_else(|| {
+                if let Ok(mut s) = skipped_in.lock() {
+                    s.push(gun.to_string());
+                }
+                Vec::new()
+            })
+        })
         .await?;
     let mut out = String::new();
+    for gun in skipped.lock().map(|s| s.clone()).unwrap_or_default() {
+        writeln!(
+            out,
+            "{gun}\tskipped: no current timestamp naming a stored snapshot, nothing removed"
+        )?;
+    }
     let mut per: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
     for p in &pruned {
         let e = per.entry((p.gun.as_str(), p.role.as_str())).or_default();

@@ -69,12 +69,11 @@ pub async fn show(store: &Store, signer: &dyn CryptoService, gun: &str) -> anyho
             f.sha256.as_deref().unwrap_or("?")
         )?;
         let Some(root) = root else { continue };
-        let ids =
-            if role == "root" || role == "targets" || role == "snapshot" || role == "timestamp" {
-                chain::role_key_ids(&root.data, role)
-            } else {
-                Vec::new()
-            };
+        // Delegated roles' keys are in their parent targets file, not in the root.
+        let ids = match role.as_str() {
+            "root" | "targets" | "snapshot" | "timestamp" => chain::role_key_ids(&root.data, role),
+            _ => Vec::new(),
+        };
         for id in ids {
             if role == "timestamp" || role == "snapshot" {
                 match held(signer, &id).await {
@@ -99,37 +98,37 @@ pub async fn show(store: &Store, signer: &dyn CryptoService, gun: &str) -> anyho
              so publishes fail (and reads fail once the current timestamp expires)."
         )?;
     }
-    if snap_lost {
+    if snap_lost && ts_lost {
         writeln!(
             out,
-            "\nThe signer does not hold the snapshot key. If the snapshot is server-managed \
-             (after `notary key rotate {gun} snapshot -r`, or a Docker Content Trust push), that key \
-             is lost and nobody can re-sign the snapshot: run \
+            "\nThe signer holds neither the timestamp nor the snapshot key of {gun}. If the \
+             snapshot is server-managed (after `notary key rotate {gun} snapshot -r`, or a Docker \
+             Content Trust push), its key is lost and nobody can re-sign the snapshot: run \
              `notary-server admin -config <file> reset-gun {gun} --yes`, then re-initialise with \
              `notary init {gun}` from a fresh trust directory (every client must delete its trust \
              data for {gun})."
         )?;
-        if ts_lost {
-            writeln!(
-                out,
-                "If instead clients hold the snapshot key (the default of `notary init`), recover \
-                 without losing history: `notary key rotate {gun} timestamp -r` and \
-                 `notary publish {gun}`."
-            )?;
-        } else {
-            writeln!(
-                out,
-                "If clients hold the snapshot key (the default of `notary init`), nothing is wrong."
-            )?;
-        }
+        writeln!(
+            out,
+            "If instead clients hold the snapshot key (the default of `notary init -p`), recover \
+             without losing history: `notary key rotate {gun} timestamp -r`, then \
+             `notary publish {gun}`."
+        )?;
     } else if ts_lost {
         writeln!(
             out,
             "Recover with `notary key rotate {gun} timestamp -r` (then `notary publish {gun}`)."
         )?;
-    }
-    if !ts_lost && !snap_lost && !chain.is_empty() {
-        writeln!(out, "\nThe signer holds every server-managed key of {gun}.")?;
+    } else if !chain.is_empty() {
+        let note = if snap_lost {
+            " (the snapshot key is not in the signer: clients sign the snapshot)"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "\nThe signer holds every server-managed key of {gun}{note}."
+        )?;
     }
     Ok(out)
 }

@@ -138,4 +138,18 @@ mod tests {
             Err(SignerError::NotFound(_))
         ));
     }
+
+    #[tokio::test]
+    async fn deleted_key_is_gone_and_delete_is_idempotent() {
+        let s = LocalSigner::new();
+        let k = s.create_key("snapshot", "g", "ecdsa").await.unwrap();
+        s.delete_key(&k.key_id()).await.unwrap();
+        s.delete_key(&k.key_id()).await.unwrap();
+        assert_eq!(s.public_key(&k.key_id()).await.unwrap(), None);
+        assert!(matches!(
+            s.sign(&k.key_id(), b"x").await,
+            Err(SignerError::NotFound(_))
+        ));
+        assert_ne!(s.create_key("snapshot", "g", "ecdsa").await.unwrap(), k);
+    }
 }

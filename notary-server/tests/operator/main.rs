@@ -1,0 +1,13 @@
+//! Operator scenarios against real processes: the key-loss recovery runbook (SQL through psql,
+//! mysql and sqlite3) with no restart, `notary-server admin` (reset-gun, show, retention), and
+//! the quickstart script. Our notary-signer over mTLS, the real `notary` CLI.
+
+#[path = "../it/support.rs"]
+mod support;
+
+mod harness;
+mod keys_only;
+mod quickstart;
+mod reset;
+mod retention;
+mod runbook;
