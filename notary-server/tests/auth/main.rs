@@ -6,7 +6,6 @@ mod cli;
 mod docker;
 mod harness;
 mod http;
-mod rate;
 mod realm;
 #[path = "../it/support.rs"]
 mod support;
