@@ -5,6 +5,7 @@
 #[path = "../it/support.rs"]
 mod support;
 
+mod adoption;
 mod harness;
 mod keys_only;
 mod quickstart;
