@@ -7,7 +7,7 @@ use actix_web::{web, App, HttpServer};
 
 use crate::cache::TimestampCache;
 use crate::config::{CacheConfig, Config, Expiry, Limits, TrustServiceConfig};
-use crate::metrics::Metrics;
+use crate::metrics::{pem_not_after, Metrics};
 use crate::routes::Router;
 use crate::signer::local::LocalSigner;
 use crate::signer::remote::RemoteSigner;
@@ -41,11 +41,18 @@ pub struct AppState {
 impl AppState {
     /// Opens storage (blocking, migrates) and the signer connection (lazy).
     pub fn from_config(cfg: &Config) -> anyhow::Result<AppState> {
-        let store = Store::open(&cfg.storage)?;
+        let mut metrics = Metrics::default();
+        let store = Store::open(&cfg.storage)?.with_timings(metrics.db.clone());
         let signer: Arc<dyn CryptoService> = match &cfg.trust_service {
             TrustServiceConfig::Local => Arc::new(LocalSigner::new()),
             TrustServiceConfig::Remote(r) => Arc::new(RemoteSigner::new(r)?),
         };
+        metrics.tls_cert_not_after = cfg.tls_cert_file.as_deref().and_then(pem_not_after);
+        if let TrustServiceConfig::Remote(r) = &cfg.trust_service {
+            metrics.signer_client_cert_not_after =
+                r.tls_client_cert.as_deref().and_then(pem_not_after);
+            metrics.signer_ca_not_after = r.tls_ca_file.as_deref().and_then(pem_not_after);
+        }
         Ok(AppState {
             store,
             signer,
@@ -55,7 +62,7 @@ impl AppState {
             limits: cfg.limits,
             expiry: cfg.expiry,
             cache: TimestampCache::default(),
-            metrics: Metrics::default(),
+            metrics,
             router: Router::new()?,
         })
     }

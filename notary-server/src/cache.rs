@@ -156,3 +156,52 @@ impl TimestampCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(checked_at: u64) -> CachedTimestamp {
+        CachedTimestamp::new(
+            Served::new(bytes::Bytes::from_static(b"{}"), Utc::now()),
+            1,
+            Utc::now(),
+            checked_at,
+        )
+    }
+
+    #[test]
+    fn freshness_windows_and_single_refresher() {
+        let ms = |n: u64| n * 1_000_000;
+        let e = entry(ms(10_000));
+        assert_eq!(e.freshness(ms(10_000)), Freshness::Fresh);
+        assert_eq!(e.freshness(ms(10_749)), Freshness::Fresh);
+        assert_eq!(e.freshness(ms(10_750)), Freshness::RefreshAhead);
+        assert_eq!(e.freshness(ms(10_999)), Freshness::RefreshAhead);
+        assert_eq!(e.freshness(ms(11_000)), Freshness::Stale);
+        // A clock reading older than the check (taken before another thread's query).
+        assert_eq!(e.freshness(ms(9_000)), Freshness::Fresh);
+
+        let claim = e.begin_refresh().expect("first claim");
+        assert!(e.begin_refresh().is_none(), "only one refresher at a time");
+        drop(claim);
+        assert!(e.begin_refresh().is_some(), "released on drop");
+
+        e.mark_checked(ms(10_900));
+        assert_eq!(e.freshness(ms(11_000)), Freshness::Fresh);
+        e.mark_checked(ms(10_100)); // an older query finishing late never moves it back
+        assert_eq!(e.freshness(ms(11_000)), Freshness::Fresh);
+        assert_eq!(e.freshness(ms(11_900)), Freshness::Stale);
+    }
+
+    #[test]
+    fn put_after_a_local_write_is_dropped() {
+        let cache = TimestampCache::default();
+        let epoch = cache.epoch();
+        cache.remove("g");
+        cache.put("g", entry(monotonic_nanos()), epoch);
+        assert!(cache.get("g").is_none());
+        cache.put("g", entry(monotonic_nanos()), cache.epoch());
+        assert!(cache.get("g").is_some());
+    }
+}

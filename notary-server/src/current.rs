@@ -243,6 +243,7 @@ async fn regenerate(
                 .transpose()
         })
         .map_err(|e| unknown(e.msg()))?;
+    let snapshot_resigned = resign.is_some();
     if let Some(t) = resign {
         let f = validate::sign(state, &t).await.map_err(unknown)?;
         snap_bytes = f.bytes.clone();
@@ -279,5 +280,11 @@ async fn regenerate(
         .metrics
         .timestamp_regenerations
         .fetch_add(1, Ordering::Relaxed);
+    if snapshot_resigned {
+        state
+            .metrics
+            .snapshot_regenerations
+            .fetch_add(1, Ordering::Relaxed);
+    }
     Ok(Served::new(Bytes::from(ts_bytes), now))
 }

@@ -26,15 +26,17 @@ pub async fn dispatch(
     let started = Instant::now();
     let raw_path = req.uri().path();
     let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
-    let cleaned = crate::routes::clean_path(&path);
-    if cleaned != path {
-        let location = match req.uri().query() {
-            Some(q) => format!("{cleaned}?{q}"),
-            None => cleaned,
-        };
-        return HttpResponse::MovedPermanently()
-            .insert_header((header::LOCATION, location))
-            .finish();
+    if !crate::routes::is_clean(&path) {
+        let cleaned = crate::routes::clean_path(&path);
+        if cleaned != path {
+            let location = match req.uri().query() {
+                Some(q) => format!("{cleaned}?{q}"),
+                None => cleaned,
+            };
+            return HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, location))
+                .finish();
+        }
     }
     let (op, params) = match state.router.route(req.method(), &path) {
         Routed::Matched(op, params) => (op, params),
@@ -44,7 +46,10 @@ pub async fn dispatch(
         Ok(r) => r,
         Err(e) => e.error_response(),
     };
-    if !matches!(op, Operation::Health | Operation::Metrics) {
+    if !matches!(
+        op,
+        Operation::Health | Operation::HealthLive | Operation::HealthReady | Operation::Metrics
+    ) {
         state
             .metrics
             .observe_request(op.name(), resp.status().as_u16(), started.elapsed());
@@ -126,10 +131,12 @@ async fn handle(
         }
         Operation::Changefeed => changefeed(req, state, Some(p.gun)).await,
         Operation::GlobalChangefeed => changefeed(req, state, None).await,
-        Operation::Health => Ok(health(state).await),
+        // `ready` runs the same checks as Go's `health`; `live` checks nothing.
+        Operation::Health | Operation::HealthReady => Ok(health(state).await),
+        Operation::HealthLive => Ok(health_response(serde_json::Map::new())),
         Operation::Metrics => Ok(HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
-            .body(state.metrics.render())),
+            .body(state.metrics.render(soonest_timestamp_expiry(state).await))),
         Operation::NotFound => Err(ApiError::new(ErrorCode::MetadataNotFound)),
     }
 }
@@ -375,6 +382,11 @@ async fn health(state: &AppState) -> HttpResponse {
             failing.insert("Trust operational".into(), "timed out".into());
         }
     }
+    health_response(failing)
+}
+
+/// Go's health answer: 200 `{}`, or 503 with the failing checks' errors.
+fn health_response(failing: serde_json::Map<String, serde_json::Value>) -> HttpResponse {
     let status = if failing.is_empty() {
         StatusCode::OK
     } else {
@@ -383,4 +395,25 @@ async fn health(state: &AppState) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json; charset=utf-8")
         .body(serde_json::Value::Object(failing).to_string())
+}
+
+/// The earliest `expires` among the current timestamps of all GUNs, read from the database at
+/// scrape time (one grouped query over the newest timestamp rows, see
+/// [`crate::storage::Store::min_over_current_timestamps`]). `None` (gauge without a sample)
+/// when there is no repository or the query fails or times out.
+async fn soonest_timestamp_expiry(state: &AppState) -> Option<chrono::DateTime<chrono::Utc>> {
+    let query = state.store.min_over_current_timestamps(|d| {
+        crate::metadata::parse_timestamp(d).ok().map(|t| t.expires)
+    });
+    match tokio::time::timeout(std::time::Duration::from_secs(5), query).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot read timestamp expiries for metrics");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("reading timestamp expiries for metrics timed out");
+            None
+        }
+    }
 }

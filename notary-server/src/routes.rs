@@ -1,6 +1,9 @@
 //! The URL table of the Go server (spec-server §1.1), in registration order (= match priority),
 //! matched against the percent-decoded path.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use actix_web::http::Method;
 use regex::Regex;
 
@@ -18,6 +21,10 @@ pub enum Operation {
     Changefeed,
     GlobalChangefeed,
     Health,
+    /// `/_notary_server/health/live`: the process serves (no dependency checks).
+    HealthLive,
+    /// `/_notary_server/health/ready`: the checks of [`Operation::Health`].
+    HealthReady,
     Metrics,
     NotFound,
 }
@@ -37,6 +44,8 @@ impl Operation {
             Operation::Changefeed => "Changefeed",
             Operation::GlobalChangefeed => "GlobalChangefeed",
             Operation::Health => "Health",
+            Operation::HealthLive => "HealthLive",
+            Operation::HealthReady => "HealthReady",
             Operation::Metrics => "Metrics",
             Operation::NotFound => "NotFound",
         }
@@ -95,7 +104,31 @@ pub fn clean_path(p: &str) -> String {
     cleaned
 }
 
+/// Whether [`clean_path`] returns `p` unchanged, without allocating: `p` is absolute and has
+/// no empty, `.` or `..` segment (a trailing `/` is kept by `clean_path`).
+pub fn is_clean(p: &str) -> bool {
+    p.starts_with('/')
+        && !p.contains("//")
+        && !p.contains("/./")
+        && !p.contains("/../")
+        && !p.ends_with("/.")
+        && !p.ends_with("/..")
+}
+
 const ROLE: &str = r"root|targets(?:/[^/\s]+)*|snapshot|timestamp";
+
+/// Longest GET path whose routing result is memoised.
+const MEMO_MAX_PATH: usize = 256;
+/// Memoised paths per thread (the memo is cleared when full).
+const MEMO_MAX_ENTRIES: usize = 1024;
+
+thread_local! {
+    /// Recent GET routing results of this thread (path -> result). Matching the table costs
+    /// several regex searches with captures per request, while the hot reads repeat the same
+    /// few paths (`…/timestamp.json` of popular repositories). Every [`Router`] holds the same
+    /// constant table, so one memo per thread serves them all; per thread, so no lock.
+    static MEMO: RefCell<HashMap<Box<str>, Routed>> = RefCell::new(HashMap::new());
+}
 
 /// The compiled table.
 pub struct Router {
@@ -163,6 +196,16 @@ impl Router {
                 Operation::Health,
                 r"^/_notary_server/health$".into(),
             ),
+            (
+                Method::GET,
+                Operation::HealthLive,
+                r"^/_notary_server/health/live$".into(),
+            ),
+            (
+                Method::GET,
+                Operation::HealthReady,
+                r"^/_notary_server/health/ready$".into(),
+            ),
             (Method::GET, Operation::Metrics, r"^/metrics$".into()),
         ];
         let routes = table
@@ -174,6 +217,25 @@ impl Router {
 
     /// Routes a decoded path.
     pub fn route(&self, method: &Method, path: &str) -> Routed {
+        if method != Method::GET || path.len() > MEMO_MAX_PATH {
+            return self.route_uncached(method, path);
+        }
+        if let Some(r) = MEMO.with(|m| m.borrow().get(path).cloned()) {
+            return r;
+        }
+        let r = self.route_uncached(method, path);
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() >= MEMO_MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(path.into(), r.clone());
+        });
+        r
+    }
+
+    /// Matches the table in order.
+    fn route_uncached(&self, method: &Method, path: &str) -> Routed {
         for (m, op, re) in &self.routes {
             if m != method {
                 continue;
@@ -233,6 +295,66 @@ mod tests {
     }
 
     #[test]
+    fn is_clean_agrees_with_clean_path() {
+        // Every path of up to 8 characters over the characters that matter.
+        let alphabet = ['/', '.', 'a'];
+        let mut paths = vec![String::new()];
+        let mut all = Vec::new();
+        for _ in 0..8 {
+            let mut next = Vec::new();
+            for p in &paths {
+                for c in alphabet {
+                    next.push(format!("{p}{c}"));
+                }
+            }
+            all.extend(next.iter().cloned());
+            paths = next;
+        }
+        for p in all {
+            assert_eq!(is_clean(&p), clean_path(&p) == p, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn memoised_routing_matches_the_table() {
+        let router = Router::new().unwrap();
+        let sha = "b".repeat(64);
+        let paths = [
+            "/v2/".to_string(),
+            "/v2/g/_trust/tuf/timestamp.json".into(),
+            "/v2/g/_trust/tuf/5.targets/_trust/tuf/timestamp.json".into(),
+            format!("/v2/a/b/_trust/tuf/snapshot.{sha}.json"),
+            "/v2/a/_trust/changefeed".into(),
+            "/v2/a/_trust/tuf/timestamp.key".into(),
+            "/metrics".into(),
+            "/nope".into(),
+            format!("/v2/{}/_trust/tuf/root.json", "x".repeat(300)),
+        ];
+        for _ in 0..2 {
+            for p in &paths {
+                for m in [Method::GET, Method::POST, Method::DELETE, Method::PATCH] {
+                    assert_eq!(router.route(&m, p), router.route_uncached(&m, p), "{m} {p}");
+                }
+            }
+        }
+        assert_eq!(
+            router.route(
+                &Method::GET,
+                "/v2/g/_trust/tuf/5.targets/_trust/tuf/timestamp.json"
+            ),
+            Routed::Matched(
+                Operation::GetRoleByVersion,
+                Params {
+                    gun: "g".into(),
+                    role: "targets/_trust/tuf/timestamp".into(),
+                    checksum: String::new(),
+                    version: "5".into(),
+                }
+            )
+        );
+    }
+
+    #[test]
     fn table_priorities() {
         let sha = "a".repeat(64);
         let (op, p) = r(
@@ -282,6 +404,18 @@ mod tests {
             Operation::NotFound
         );
         assert_eq!(r(Method::GET, "/v2").0, Operation::NotFound);
+        assert_eq!(
+            r(Method::GET, "/_notary_server/health/live").0,
+            Operation::HealthLive
+        );
+        assert_eq!(
+            r(Method::GET, "/_notary_server/health/ready").0,
+            Operation::HealthReady
+        );
+        assert_eq!(
+            r(Method::GET, "/_notary_server/health/other").0,
+            Operation::NotFound
+        );
         assert_eq!(
             r(Method::GET, "/v2/g*/_trust/tuf/root.json").0,
             Operation::NotFound

@@ -44,7 +44,9 @@ pub fn required(op: Operation, gun: &str) -> Option<Vec<AccessRecord>> {
         )
     };
     match op {
-        Operation::Health | Operation::Metrics => None,
+        Operation::Health | Operation::HealthLive | Operation::HealthReady | Operation::Metrics => {
+            None
+        }
         Operation::UpdateTuf | Operation::GetKey => repo(&["push", "pull"]),
         Operation::GetRoleByHash
         | Operation::GetRoleByVersion
@@ -193,6 +195,8 @@ mod tests {
             "Bearer realm=\"r\",service=\"s\\\"x\",scope=\"registry:catalog:*\",error=\"insufficient_scope\""
         );
         assert!(required(Operation::Health, "").is_none());
+        assert!(required(Operation::HealthLive, "").is_none());
+        assert!(required(Operation::HealthReady, "").is_none());
     }
 
     #[test]

@@ -5,6 +5,9 @@ mod connection;
 mod maintenance;
 mod schema;
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use chrono::{NaiveDateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -17,6 +20,7 @@ pub use maintenance::{GunFile, PrunedRow};
 use schema::{changefeed, tuf_files};
 
 use crate::config::StorageConfig;
+use crate::metrics::OpHistograms;
 
 /// Errors crossing the storage interface.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +107,8 @@ fn select_by_checksum(
 #[derive(Clone)]
 pub struct Store {
     pool: DbPool,
+    /// Latency per operation (`notary_server_db_duration_seconds`).
+    timings: Arc<OpHistograms>,
 }
 
 type FileRow = (i32, i32, Option<NaiveDateTime>, Vec<u8>);
@@ -130,7 +136,26 @@ impl Store {
     pub fn open(cfg: &StorageConfig) -> Result<Store, StoreError> {
         Ok(Store {
             pool: connection::open(cfg)?,
+            timings: Arc::default(),
         })
+    }
+
+    /// Records operation latencies into `timings` (the process metrics) from now on.
+    pub fn with_timings(mut self, timings: Arc<OpHistograms>) -> Store {
+        self.timings = timings;
+        self
+    }
+
+    /// [`Store::run`], observing the latency (pool wait included) under the operation name.
+    async fn timed<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let started = Instant::now();
+        let res = self.run(f).await;
+        self.timings.observe(op, started.elapsed());
+        res
     }
 
     async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -162,7 +187,7 @@ impl Store {
         G: Fn(&[u8], &str) -> Option<String> + Send + 'static,
     {
         let gun = gun.to_string();
-        self.run(move |c| {
+        self.timed("current_chain", move |c| {
             let timestamp = tuf_files::table
                 .filter(tuf_files::gun.eq(&gun))
                 .filter(tuf_files::role.eq("timestamp"))
@@ -204,7 +229,7 @@ impl Store {
     /// Id and version of the newest timestamp row of a GUN, if any (a cheap change probe).
     pub async fn timestamp_marker(&self, gun: &str) -> Result<Option<(i32, i32)>, StoreError> {
         let gun = gun.to_string();
-        self.run(move |c| {
+        self.timed("timestamp_marker", move |c| {
             Ok(tuf_files::table
                 .filter(tuf_files::gun.eq(&gun))
                 .filter(tuf_files::role.eq("timestamp"))
@@ -225,7 +250,7 @@ impl Store {
         sha256: &str,
     ) -> Result<StoredFile, StoreError> {
         let (gun, role, sha) = (gun.to_string(), role.to_string(), sha256.to_string());
-        self.run(move |c| {
+        self.timed("by_checksum", move |c| {
             tuf_files::table
                 .filter(tuf_files::gun.eq(&gun))
                 .filter(tuf_files::role.eq(&role))
@@ -253,7 +278,7 @@ impl Store {
         version: i32,
     ) -> Result<StoredFile, StoreError> {
         let (gun, role) = (gun.to_string(), role.to_string());
-        self.run(move |c| {
+        self.timed("by_version", move |c| {
             tuf_files::table
                 .filter(tuf_files::gun.eq(&gun))
                 .filter(tuf_files::role.eq(&role))
@@ -283,7 +308,7 @@ impl Store {
             }
         }
         let gun = gun.to_string();
-        self.run(move |c| {
+        self.timed("update_many", move |c| {
             write_tx(c, |c| {
                 let mut min: std::collections::BTreeMap<&str, i32> = Default::default();
                 for f in &files {
@@ -338,7 +363,7 @@ impl Store {
     /// (spec-server §6.1). Returns whether anything was removed.
     pub async fn delete(&self, gun: &str) -> Result<bool, StoreError> {
         let gun = gun.to_string();
-        self.run(move |c| {
+        self.timed("delete", move |c| {
             write_tx(c, |c| {
                 let n =
                     diesel::delete(tuf_files::table.filter(tuf_files::gun.eq(&gun))).execute(c)?;
@@ -366,7 +391,7 @@ impl Store {
         records: i64,
         gun: Option<String>,
     ) -> Result<Vec<Change>, StoreError> {
-        self.run(move |c| {
+        self.timed("changes", move |c| {
             let reversed = change_id < 0 || records < 0;
             let n = records.unsigned_abs().min(i64::MAX as u64) as i64;
             let mut q = changefeed::table.into_boxed();
@@ -420,9 +445,43 @@ impl Store {
         .await
     }
 
+    /// The smallest `key(data)` over the current (newest) timestamp row of every GUN, e.g.
+    /// the soonest timestamp expiry for the metrics. Reads only those rows' bytes: one grouped
+    /// query for their ids (the newest row has the highest id, as versions only grow with
+    /// inserts), then the bytes in chunks; parsing stays with the caller.
+    pub async fn min_over_current_timestamps<T, F>(&self, key: F) -> Result<Option<T>, StoreError>
+    where
+        F: Fn(&[u8]) -> Option<T> + Send + 'static,
+        T: Ord + Send + 'static,
+    {
+        self.timed("current_timestamps", move |c| {
+            let ids: Vec<Option<i32>> = tuf_files::table
+                .filter(tuf_files::role.eq("timestamp"))
+                .filter(tuf_files::deleted_at.is_null())
+                .group_by(tuf_files::gun)
+                .select(diesel::dsl::max(tuf_files::id))
+                .load(c)?;
+            let ids: Vec<i32> = ids.into_iter().flatten().collect();
+            let mut min: Option<T> = None;
+            for chunk in ids.chunks(500) {
+                let rows: Vec<Vec<u8>> = tuf_files::table
+                    .filter(tuf_files::id.eq_any(chunk))
+                    .select(tuf_files::data)
+                    .load(c)?;
+                for v in rows.iter().filter_map(|d| key(d)) {
+                    if min.as_ref().is_none_or(|m| v < *m) {
+                        min = Some(v);
+                    }
+                }
+            }
+            Ok(min)
+        })
+        .await
+    }
+
     /// Health: the `tuf_files` table answers.
     pub async fn check(&self) -> Result<(), StoreError> {
-        self.run(|c| {
+        self.timed("check", |c| {
             tuf_files::table
                 .select(tuf_files::id)
                 .limit(1)

@@ -6,6 +6,7 @@ mod adopt;
 mod cli;
 mod freshness;
 mod http;
+mod observability;
 mod publish;
 mod replicas;
 mod stored_corrupt;
