@@ -40,7 +40,13 @@ DBS=()
 TAG="bench_$$"
 
 cleanup() {
+    local status=$?
     set +e
+    if [ "$status" != 0 ]; then
+        for f in "$WORK"/*.log; do
+            log "---- tail of $f"; tail -n 30 "$f" >&2
+        done
+    fi
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null
     done
@@ -172,6 +178,8 @@ $( [ "$(id -u)" = 0 ] && echo "user root;" )
 events { worker_connections 4096; }
 http {
     access_log off;
+    open_file_cache max=1000 inactive=60s;
+    open_file_cache_valid 60s;
     sendfile on;
     tcp_nodelay on;
     keepalive_timeout 65;
@@ -227,7 +235,9 @@ fi
 # ---------------------------------------------------------------------------------------------
 echo "machine: $(nproc) cores, $(uname -r); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "GET current timestamp.json ($(stat -c %s "$WORK/www$TS_PATH") bytes), $CONNS keep-alive TLS connections, ${DURATION}s per run, PIN=$PIN"
-printf '%-6s %-8s %-6s %10s %9s %9s %9s %10s %10s\n' round target wrk-t req/s p50 p99 cpu% rss_KiB peak_KiB
+# cpu% = server CPU time / wall time (100 = one core); us/req = server CPU microseconds per
+# request (independent of how the 2 cores were shared with wrk and anything else running).
+printf '%-6s %-8s %-6s %10s %9s %9s %6s %7s %10s %10s\n' round target wrk-t req/s p50 p99 cpu% us/req rss_KiB peak_KiB
 for round in $(seq 1 "$ROUNDS"); do
     for t in $WRK_THREADS; do
         for target in $TARGETS; do
@@ -242,8 +252,10 @@ for round in $(seq 1 "$ROUNDS"); do
             rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
             p50=$(awk '$1=="50%" {print $2}' <<<"$out")
             p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+            usreq=$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v r="$rps" -v d="$DURATION" \
+                'BEGIN { printf "%.1f", t / hz * 1e6 / (r * d) }')
             read -r r peak < <(rss "$pid")
-            printf '%-6s %-8s %-6s %10s %9s %9s %9s %10s %10s\n' "$round" "$target" "$t" "$rps" "$p50" "$p99" "$cpu" "$r" "$peak"
+            printf '%-6s %-8s %-6s %10s %9s %9s %6s %7s %10s %10s\n' "$round" "$target" "$t" "$rps" "$p50" "$p99" "$cpu" "$usreq" "$r" "$peak"
         done
     done
 done

@@ -339,6 +339,10 @@ async fn publish_phase(a: &Args, repos: Vec<Repo>, duration: Duration) {
                     Err(e) => {
                         failures += 1;
                         eprintln!("publish error: {e}");
+                        if failures >= 10 {
+                            eprintln!("giving up after {failures} failed publishes");
+                            break;
+                        }
                     }
                 }
             }
