@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::support::{error_code, multipart, Backend, Opts, Server, SignerKind};
 use crate::tufclient::{sign, Key, Repo};
 
-async fn post(s: &Server, gun: &str, parts: &[(&str, &[u8])]) -> (StatusCode, String) {
+pub(crate) async fn post(s: &Server, gun: &str, parts: &[(&str, &[u8])]) -> (StatusCode, String) {
     let (ct, body) = multipart(parts);
     let r = s
         .client()

@@ -5,24 +5,11 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{multipart, Backend, Opts, Server, SignerKind};
+use crate::publish::post;
+use crate::support::{Backend, Opts, Server, SignerKind};
 use crate::tufclient::Repo;
 
 const NO_DETAIL: &str = "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\"}]}\n";
-
-async fn post(s: &Server, gun: &str, parts: &[(&str, &[u8])]) -> (StatusCode, String) {
-    let (ct, body) = multipart(parts);
-    let r = s
-        .client()
-        .post(format!("{}/v2/{gun}/_trust/tuf/", s.url))
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .expect("publish");
-    let st = r.status();
-    (st, r.text().await.expect("body"))
-}
 
 fn snapshot_of_rows(s: &Server, gun: &str) -> String {
     s.db.sql(&format!(
