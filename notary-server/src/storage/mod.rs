@@ -100,7 +100,8 @@ fn select_by_checksum(
         ))
         .first::<FileRow>(c)
         .optional()?
-        .map(to_file))
+        .map(to_file)
+        .filter(|f| !f.data.is_empty()))
 }
 
 /// The handle every handler uses.
@@ -202,6 +203,8 @@ impl Store {
                 .first::<FileRow>(c)
                 .optional()?
                 .map(to_file)
+                // A row with no data is "not found" (Go: `TestGetHandlerNilData`), never an empty 200.
+                .filter(|f| !f.data.is_empty())
                 .ok_or(StoreError::NotFound)?;
             let snapshot = match snapshot_sha(&timestamp.data) {
                 Some(sha) => select_by_checksum(c, &gun, "snapshot", &sha)?,
@@ -265,6 +268,8 @@ impl Store {
                 .first::<FileRow>(c)
                 .optional()?
                 .map(to_file)
+                // A row with no data is "not found" (Go: `TestGetHandlerNilData`), never an empty 200.
+                .filter(|f| !f.data.is_empty())
                 .ok_or(StoreError::NotFound)
         })
         .await
@@ -293,6 +298,8 @@ impl Store {
                 .first::<FileRow>(c)
                 .optional()?
                 .map(to_file)
+                // A row with no data is "not found" (Go: `TestGetHandlerNilData`), never an empty 200.
+                .filter(|f| !f.data.is_empty())
                 .ok_or(StoreError::NotFound)
         })
         .await

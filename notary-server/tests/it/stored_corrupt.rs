@@ -78,3 +78,49 @@ async fn corrupt_stored_snapshot_postgres() {
 async fn corrupt_stored_root_mysql() {
     corrupt_role(Backend::Mysql, "root").await;
 }
+
+/// §3.14 #13: a stored row with empty data is "not found", not an error.
+async fn empty_root_row(backend: Backend) {
+    let s = Server::start(Opts::new(backend, SignerKind::Local));
+    let c = s.client();
+    let gun = "docker.io/corrupt/empty";
+    let repo = Repo::new(&c, &s.url, gun, false).await;
+    let root = repo.root_file(1);
+    let targets = repo.targets_file(1);
+    let snapshot = repo.snapshot_file(1, &[("root", &root), ("targets", &targets)]);
+    let (st, body) = post(
+        &s,
+        gun,
+        &[
+            ("root", &root),
+            ("targets", &targets),
+            ("snapshot", &snapshot),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    s.db.sql(&format!(
+        "UPDATE tuf_files SET data = '' WHERE gun = '{gun}' AND role = 'root'"
+    ));
+    for path in ["root.json", "1.root.json"] {
+        let r = c
+            .get(format!("{}/v2/{gun}/_trust/tuf/{path}", s.url))
+            .send()
+            .await
+            .expect("get");
+        let st = r.status();
+        let body = r.text().await.expect("body");
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(crate::support::error_code(&body), "METADATA_NOT_FOUND");
+    }
+}
+
+#[tokio::test]
+async fn empty_stored_root_is_not_found_sqlite() {
+    empty_root_row(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn empty_stored_root_is_not_found_postgres() {
+    empty_root_row(Backend::Postgres).await;
+}
