@@ -124,3 +124,46 @@ async fn empty_stored_root_is_not_found_sqlite() {
 async fn empty_stored_root_is_not_found_postgres() {
     empty_root_row(Backend::Postgres).await;
 }
+
+/// §3.13 #5 / #12 / #22, §3.14 #16: the database fails while a publish reads the current state
+/// (here: the table is renamed away under a live server) → `INVALID_UPDATE` without detail,
+/// nothing written; once the table is back, publishing works again.
+#[tokio::test]
+async fn storage_read_error_during_validation_postgres() {
+    let s = Server::start(Opts::new(Backend::Postgres, SignerKind::Local));
+    let c = s.client();
+    let gun = "docker.io/corrupt/readerror";
+    let repo = Repo::new(&c, &s.url, gun, false).await;
+    let root = repo.root_file(1);
+    let targets = repo.targets_file(1);
+    let snapshot = repo.snapshot_file(1, &[("root", &root), ("targets", &targets)]);
+    let (st, body) = post(
+        &s,
+        gun,
+        &[
+            ("root", &root),
+            ("targets", &targets),
+            ("snapshot", &snapshot),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+
+    let targets2 = repo.targets_file(2);
+    let snapshot2 = repo.snapshot_file(2, &[("root", &root), ("targets", &targets2)]);
+    let parts: [(&str, &[u8]); 2] = [("targets", &targets2), ("snapshot", &snapshot2)];
+    s.db.sql("ALTER TABLE tuf_files RENAME TO tuf_files_away");
+    let (st, body) = post(&s, gun, &parts).await;
+    s.db.sql("ALTER TABLE tuf_files_away RENAME TO tuf_files");
+    assert_eq!((st, body.as_str()), (StatusCode::BAD_REQUEST, NO_DETAIL));
+    assert_eq!(
+        s.db.sql(&format!(
+            "SELECT MAX(version) FROM tuf_files WHERE gun = '{gun}' AND role = 'targets'"
+        ))
+        .trim(),
+        "1",
+        "nothing written"
+    );
+    let (st, body) = post(&s, gun, &parts).await;
+    assert_eq!(st, StatusCode::OK, "after the table is back: {body}");
+}
