@@ -96,7 +96,11 @@ impl TestDb {
     pub fn sql(&self, sql: &str) -> String {
         match self.backend {
             Backend::Sqlite => {
-                let out = run(Command::new("sqlite3").arg(&self.url).arg(sql));
+                // `.timeout`: wait for a server's write lock instead of "database is locked".
+                let out = run(Command::new("sqlite3")
+                    .args(["-cmd", ".timeout 10000"])
+                    .arg(&self.url)
+                    .arg(sql));
                 String::from_utf8_lossy(&out.stdout).into_owned()
             }
             Backend::Postgres => psql(&self.name, sql),

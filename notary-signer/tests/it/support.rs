@@ -135,10 +135,7 @@ impl TestDb {
     /// Runs SQL statements on this database.
     pub fn execute(&self, sql: &str) {
         match self.kind {
-            Db::Sqlite => SqliteConnection::establish(&self.url)
-                .unwrap()
-                .batch_execute(sql)
-                .unwrap(),
+            Db::Sqlite => sqlite(&self.url).batch_execute(sql).unwrap(),
             Db::Postgres => PgConnection::establish(&self.url)
                 .unwrap()
                 .batch_execute(sql)
@@ -160,9 +157,7 @@ impl TestDb {
         let sql = format!("SELECT COUNT(*) AS n FROM private_keys WHERE {condition}");
         let q = diesel::sql_query(sql);
         match self.kind {
-            Db::Sqlite => {
-                q.get_result::<Count>(&mut SqliteConnection::establish(&self.url).unwrap())
-            }
+            Db::Sqlite => q.get_result::<Count>(&mut sqlite(&self.url)),
             Db::Postgres => q.get_result::<Count>(&mut PgConnection::establish(&self.url).unwrap()),
             Db::Mysql => q.get_result::<Count>(&mut MysqlConnection::establish(&self.url).unwrap()),
         }
@@ -448,4 +443,12 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A SQLite connection that waits for the signer process's write lock instead of failing with
+/// "database is locked".
+fn sqlite(url: &str) -> SqliteConnection {
+    let mut c = SqliteConnection::establish(url).unwrap();
+    c.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
+    c
 }
