@@ -99,9 +99,14 @@ fn select_by_checksum(
             tuf_files::data,
         ))
         .first::<FileRow>(c)
-        .optional()?
-        .map(to_file)
-        .filter(|f| !f.data.is_empty()))
+        .optional()
+        .map(live)?)
+}
+
+/// A row with no data is "not found" (Go: `TestGetHandlerNilData`), never an empty 200: every
+/// read of file rows goes through here.
+fn live(row: Option<FileRow>) -> Option<StoredFile> {
+    row.map(to_file).filter(|f| !f.data.is_empty())
 }
 
 /// The handle every handler uses.
@@ -201,10 +206,8 @@ impl Store {
                     tuf_files::data,
                 ))
                 .first::<FileRow>(c)
-                .optional()?
-                .map(to_file)
-                // A row with no data is "not found" (Go: `TestGetHandlerNilData`), never an empty 200.
-                .filter(|f| !f.data.is_empty())
+                .optional()
+                .map(live)?
                 .ok_or(StoreError::NotFound)?;
             let snapshot = match snapshot_sha(&timestamp.data) {
                 Some(sha) => select_by_checksum(c, &gun, "snapshot", &sha)?,
@@ -254,23 +257,7 @@ impl Store {
     ) -> Result<StoredFile, StoreError> {
         let (gun, role, sha) = (gun.to_string(), role.to_string(), sha256.to_string());
         self.timed("by_checksum", move |c| {
-            tuf_files::table
-                .filter(tuf_files::gun.eq(&gun))
-                .filter(tuf_files::role.eq(&role))
-                .filter(tuf_files::sha256.eq(&sha))
-                .filter(tuf_files::deleted_at.is_null())
-                .select((
-                    tuf_files::id,
-                    tuf_files::version,
-                    tuf_files::created_at,
-                    tuf_files::data,
-                ))
-                .first::<FileRow>(c)
-                .optional()?
-                .map(to_file)
-                // A row with no data is "not found" (Go: `TestGetHandlerNilData`), never an empty 200.
-                .filter(|f| !f.data.is_empty())
-                .ok_or(StoreError::NotFound)
+            select_by_checksum(c, &gun, &role, &sha)?.ok_or(StoreError::NotFound)
         })
         .await
     }
@@ -296,10 +283,8 @@ impl Store {
                     tuf_files::data,
                 ))
                 .first::<FileRow>(c)
-                .optional()?
-                .map(to_file)
-                // A row with no data is "not found" (Go: `TestGetHandlerNilData`), never an empty 200.
-                .filter(|f| !f.data.is_empty())
+                .optional()
+                .map(live)?
                 .ok_or(StoreError::NotFound)
         })
         .await

@@ -16,7 +16,7 @@ async fn get(s: &Server, path: &str) -> (StatusCode, String) {
     (st, r.text().await.unwrap())
 }
 
-async fn post_raw(
+pub(crate) async fn post_raw(
     s: &Server,
     path: &str,
     content_type: &str,

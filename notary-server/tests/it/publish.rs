@@ -9,16 +9,7 @@ use crate::tufclient::{sign, Key, Repo};
 
 pub(crate) async fn post(s: &Server, gun: &str, parts: &[(&str, &[u8])]) -> (StatusCode, String) {
     let (ct, body) = multipart(parts);
-    let r = s
-        .client()
-        .post(format!("{}/v2/{gun}/_trust/tuf/", s.url))
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let st = r.status();
-    (st, r.text().await.unwrap())
+    crate::http::post_raw(s, &format!("/v2/{gun}/_trust/tuf/"), &ct, body).await
 }
 
 fn detail(body: &str) -> Value {

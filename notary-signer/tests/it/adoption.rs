@@ -6,28 +6,12 @@ use notary_signer::storage::{Backend, NewKey, Store};
 
 use crate::support::*;
 
-const GO_POSTGRES: &str = r#"
-CREATE TABLE "private_keys" (
-    "id" serial PRIMARY KEY,
-    "created_at" timestamp NULL DEFAULT NULL,
-    "updated_at" timestamp NULL DEFAULT NULL,
-    "deleted_at" timestamp NULL DEFAULT NULL,
-    "key_id" varchar(255) NOT NULL,
-    "encryption_alg" varchar(255) NOT NULL,
-    "keywrap_alg" varchar(255) NOT NULL,
-    "algorithm" varchar(50) NOT NULL,
-    "passphrase_alias" varchar(50) NOT NULL,
-    "public" bytea NOT NULL,
-    "private" bytea NOT NULL,
-    "gun" varchar(255) NOT NULL,
-    "role" varchar(255) NOT NULL,
-    "last_used" timestamp NULL DEFAULT NULL,
-    CONSTRAINT "key_id" UNIQUE ("key_id"),
-    CONSTRAINT "key_id_2" UNIQUE ("key_id","algorithm")
+/// The table as Go's golang-migrate leaves it, plus its bookkeeping table.
+const GO_POSTGRES: &str = concat!(
+    include_str!("../../../fixtures/go-schema/signer-postgresql.sql"),
+    "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\n",
+    "INSERT INTO schema_migrations VALUES (1, false);\n",
 );
-CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
-INSERT INTO schema_migrations VALUES (1, false);
-"#;
 
 const GO_MYSQL: &str = r#"
 CREATE TABLE `private_keys` (

@@ -139,32 +139,8 @@ async fn go_signer_and_ours_share_the_key_table() {
     );
 }
 
-const SERVER_SCHEMA: &str = r#"
-CREATE TABLE "tuf_files" (
-  "id" serial PRIMARY KEY,
-  "created_at" timestamp NULL DEFAULT NULL,
-  "updated_at" timestamp NULL DEFAULT NULL,
-  "deleted_at" timestamp NULL DEFAULT NULL,
-  "gun" varchar(255) NOT NULL,
-  "role" varchar(255) NOT NULL,
-  "version" integer NOT NULL,
-  "data" bytea NOT NULL,
-  "sha256" char(64) DEFAULT NULL,
-  UNIQUE ("gun","role","version")
-);
-CREATE INDEX tuf_files_sha256_idx ON tuf_files(sha256);
-CREATE TABLE "change_category" ("category" VARCHAR(20) PRIMARY KEY);
-INSERT INTO "change_category" VALUES ('update'), ('deletion');
-CREATE TABLE "changefeed" (
-  "id" serial PRIMARY KEY,
-  "created_at" timestamp DEFAULT CURRENT_TIMESTAMP,
-  "gun" varchar(255) NOT NULL,
-  "version" integer NOT NULL,
-  "sha256" CHAR(64) DEFAULT NULL,
-  "category" VARCHAR(20) NOT NULL DEFAULT 'update' REFERENCES "change_category"
-);
-CREATE INDEX "idx_changefeed_gun" ON "changefeed" ("gun");
-"#;
+/// The Go notary-server tables (the Go binaries never create them).
+const SERVER_SCHEMA: &str = include_str!("../../../fixtures/go-schema/server-postgresql.sql");
 
 /// Runs the notary CLI; returns (success, stdout + stderr).
 async fn notary(env: &Env, server: &str, args: &[&str]) -> (bool, String) {
