@@ -85,12 +85,3 @@ pub trait CryptoService: Send + Sync {
     /// `Ok` when the signer answers its health checks.
     async fn check_health(&self) -> Result<(), String>;
 }
-
-/// Signature method for a key type (spec-signer §4.4).
-pub fn method_for(keytype: &str) -> &'static str {
-    match keytype {
-        "ed25519" => "eddsa",
-        "rsa" | "rsa-x509" => "rsapss",
-        _ => "ecdsa",
-    }
-}
