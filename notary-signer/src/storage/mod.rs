@@ -95,7 +95,7 @@ impl Store {
                 .test_on_check_out(false),
             _ => builder.max_size(16).min_idle(Some(1)),
         };
-        let pool = builder.build(Manager::new(backend, url.to_owned()))?;
+        let pool = builder.build(connection::manager(backend, url.to_owned()))?;
         Ok(Self { pool })
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use notary_db::{MysqlConnection, PgConnection};
 use notary_devcerts::DevPki;
 use notary_proto::pb;
 use notary_signer::config::Settings;

@@ -1,0 +1,241 @@
+//! notary-db against the real PostgreSQL (127.0.0.1:5432) and MariaDB (127.0.0.1:3306): typed
+//! binds and rows, transactions, the unique-violation error the server turns into `VERSION`,
+//! pools, and PostgreSQL TLS modes. Each test makes its own database and drops it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::Pool;
+use diesel::result::{DatabaseErrorKind, Error};
+use notary_db::{connect_mysql, connect_postgres, AnyConnection, Backend, Manager};
+
+const PG: &str = "postgres://postgres@127.0.0.1:5432";
+const MYSQL: &str = "mysql://root@127.0.0.1:3306";
+
+diesel::table! {
+    files (id) {
+        id -> Integer,
+        gun -> Text,
+        version -> BigInt,
+        data -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+#[derive(Debug, PartialEq, Queryable, Insertable)]
+#[diesel(table_name = files)]
+struct File {
+    id: i32,
+    gun: String,
+    version: i64,
+    data: Vec<u8>,
+    created_at: NaiveDateTime,
+}
+
+/// A database of its own, dropped at the end of the test.
+struct TestDb {
+    backend: Backend,
+    name: String,
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    fn new(backend: Backend) -> Self {
+        let name = format!(
+            "notarydb_{}_{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        match backend {
+            Backend::Postgres => connect_postgres(&format!("{PG}/postgres?sslmode=disable"))
+                .unwrap_or_else(|e| panic!("PostgreSQL at {PG} unreachable: {e}"))
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap(),
+            Backend::Mysql => connect_mysql(&format!("{MYSQL}/mysql"))
+                .unwrap_or_else(|e| panic!("MariaDB at {MYSQL} unreachable: {e}"))
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap(),
+            _ => unreachable!("server databases only"),
+        }
+        Self { backend, name }
+    }
+
+    fn url(&self, params: &str) -> String {
+        match self.backend {
+            Backend::Postgres => format!("{PG}/{}{params}", self.name),
+            _ => format!("{MYSQL}/{}{params}", self.name),
+        }
+    }
+
+    fn pool(&self) -> Pool<Manager> {
+        Pool::builder()
+            .max_size(4)
+            .build(Manager::new(self.backend, self.url("")))
+            .unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Best effort: a failure here must not hide the test's own result.
+        let (conn, sql) = match self.backend {
+            Backend::Postgres => (
+                connect_postgres(&format!("{PG}/postgres?sslmode=disable"))
+                    .map(AnyConnection::Postgresql),
+                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ),
+            _ => (
+                connect_mysql(&format!("{MYSQL}/mysql")).map(AnyConnection::Mysql),
+                format!("DROP DATABASE IF EXISTS {}", self.name),
+            ),
+        };
+        if let Ok(mut c) = conn {
+            let _ = c.batch_execute(&sql);
+        }
+    }
+}
+
+fn create_table(c: &mut AnyConnection, backend: Backend) {
+    let sql = match backend {
+        Backend::Postgres => {
+            "CREATE TABLE files (id INTEGER PRIMARY KEY, gun VARCHAR(255) NOT NULL, \
+             version BIGINT NOT NULL, data BYTEA NOT NULL, created_at TIMESTAMP NOT NULL, \
+             UNIQUE (gun, version))"
+        }
+        _ => {
+            "CREATE TABLE files (id INTEGER PRIMARY KEY, gun VARCHAR(255) NOT NULL, \
+             version BIGINT NOT NULL, data LONGBLOB NOT NULL, created_at DATETIME NOT NULL, \
+             UNIQUE (gun, version))"
+        }
+    };
+    c.batch_execute(sql).unwrap();
+}
+
+fn file(id: i32, version: i64, data: &[u8]) -> File {
+    File {
+        id,
+        gun: "example.com/app".into(),
+        version,
+        data: data.to_vec(),
+        created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0)
+            .unwrap()
+            .naive_utc(),
+    }
+}
+
+fn round_trip(backend: Backend) {
+    let db = TestDb::new(backend);
+    let pool = db.pool();
+    let mut c = pool.get().unwrap();
+    create_table(&mut c, backend);
+
+    // Typed binds in, the same values out (bytes with NUL and non-UTF-8, big versions).
+    let first = file(1, 1, b"{\"signed\":\x00\xff}");
+    diesel::insert_into(files::table)
+        .values(&first)
+        .execute(&mut *c)
+        .unwrap();
+    let got: File = files::table.find(1).first(&mut *c).unwrap();
+    assert_eq!(got, first);
+
+    // A transaction that fails leaves nothing behind.
+    let res: Result<(), Error> = c.transaction(|c| {
+        diesel::insert_into(files::table)
+            .values(&file(2, 2, b"two"))
+            .execute(c)?;
+        Err(Error::RollbackTransaction)
+    });
+    assert!(res.is_err());
+    let n: i64 = files::table.count().get_result(&mut *c).unwrap();
+    assert_eq!(n, 1, "the rolled-back row is gone");
+
+    // The unique (gun, version) rule surfaces as UniqueViolation (the server's VERSION).
+    match diesel::insert_into(files::table)
+        .values(&file(3, 1, b"dup"))
+        .execute(&mut *c)
+    {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+
+    // A second pooled connection sees committed rows; filters with binds work.
+    let mut c2 = pool.get().unwrap();
+    let versions: Vec<i64> = files::table
+        .filter(files::gun.eq("example.com/app"))
+        .select(files::version)
+        .load(&mut *c2)
+        .unwrap();
+    assert_eq!(versions, vec![1]);
+    drop(c);
+    drop(c2);
+}
+
+#[test]
+fn postgres_round_trip() {
+    round_trip(Backend::Postgres);
+}
+
+#[test]
+fn mysql_round_trip() {
+    round_trip(Backend::Mysql);
+}
+
+fn pg_uses_tls(url: &str) -> bool {
+    #[derive(QueryableByName)]
+    struct Ssl {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ssl: bool,
+    }
+    let mut c = connect_postgres(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .get_result::<Ssl>(&mut c)
+        .unwrap()
+        .ssl
+}
+
+#[test]
+fn postgres_tls_modes() {
+    let db = TestDb::new(Backend::Postgres);
+    // The local server has TLS on (Debian's default); `require` encrypts, `disable` does not,
+    // and libpq's `key=value` form works too.
+    assert!(pg_uses_tls(&db.url("?sslmode=require")));
+    assert!(!pg_uses_tls(&db.url("?sslmode=disable")));
+    assert!(pg_uses_tls(&format!(
+        "host=127.0.0.1 port=5432 user=postgres dbname={} sslmode=require",
+        db.name
+    )));
+
+    // verify-full against a CA that did not sign the server's certificate is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let pki = notary_devcerts::generate(dir.path()).unwrap();
+    let ca = pki.root_ca.display().to_string();
+    for mode in ["verify-full", "verify-ca"] {
+        match connect_postgres(&db.url(&format!("?sslmode={mode}&sslrootcert={ca}"))) {
+            Err(e) => assert!(e.to_string().contains("certificate"), "{mode}: {e}"),
+            Ok(_) => panic!("{mode} accepted a server certificate from another CA"),
+        }
+    }
+    // verify-full without a root certificate (and no ~/.postgresql/root.crt) is a clear
+    // configuration error.
+    let default_root = std::env::var_os("HOME")
+        .map(|h| std::path::Path::new(&h).join(".postgresql/root.crt"))
+        .filter(|p| p.exists());
+    if default_root.is_none() {
+        match connect_postgres(&db.url("?sslmode=verify-full")) {
+            Err(e) => assert!(e.to_string().contains("sslrootcert"), "{e}"),
+            Ok(_) => panic!("verify-full without sslrootcert connected"),
+        }
+    }
+}
+
+#[test]
+fn unreachable_databases_are_errors_not_hangs() {
+    let pg =
+        connect_postgres("postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2");
+    assert!(pg.is_err());
+    let my = connect_mysql("mysql://root@127.0.0.1:1/x");
+    assert!(my.is_err());
+}
