@@ -63,6 +63,17 @@ impl Backend {
     }
 }
 
+/// An r2d2 pool builder whose background upkeep (opening replacement connections, reaping)
+/// runs on one thread; r2d2's default is three per pool, idle nearly all the time.
+pub fn pool_builder() -> diesel::r2d2::Builder<Manager> {
+    diesel::r2d2::Pool::builder().thread_pool(std::sync::Arc::new(
+        scheduled_thread_pool::ScheduledThreadPool::builder()
+            .num_threads(1)
+            .thread_name_pattern("r2d2-worker-{}")
+            .build(),
+    ))
+}
+
 /// Opens a PostgreSQL connection: `url` is a libpq URL or `key=value` string, with libpq's
 /// `sslmode`, `sslrootcert`, `sslcert` and `sslkey` (see [`postgres::Settings`]).
 pub fn connect_postgres(url: &str) -> ConnectionResult<PgConnection> {

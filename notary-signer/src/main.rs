@@ -56,8 +56,24 @@ fn init_logging(level: tracing::Level, format: &str) {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Database calls run on the blocking pool; in steady state that is one liveness UPDATE per
+    // key per second, so a handful of threads is plenty (tokio's default allows 512, each with
+    // its own stack and malloc arena once used).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(8)
+        .build();
+    match runtime {
+        Ok(rt) => rt.block_on(start()),
+        Err(e) => {
+            eprintln!("notary-signer: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> ExitCode {
     let args = Args::parse_from(go_style_args());
     if args.version {
         println!("notary-signer Version: {}", env!("CARGO_PKG_VERSION"));

@@ -34,7 +34,7 @@ pub fn open(cfg: &StorageConfig) -> Result<DbPool, StoreError> {
         StorageConfig::Mysql(url) => (Backend::Mysql, url.clone(), 16),
     };
     let manager = Manager::new(backend, url).sqlite_setup(SQLITE_SETUP);
-    let pool = Pool::builder()
+    let pool = notary_db::pool_builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .idle_timeout(None)

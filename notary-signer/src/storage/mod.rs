@@ -85,7 +85,7 @@ pub struct Store {
 impl Store {
     /// Builds the pool and checks that one connection can be opened.
     pub fn connect(backend: Backend, url: &str) -> Result<Self, StoreError> {
-        let builder = Pool::builder().connection_timeout(Duration::from_secs(5));
+        let builder = notary_db::pool_builder().connection_timeout(Duration::from_secs(5));
         let builder = match backend {
             // One connection that lives forever: it *is* the database.
             Backend::Memory => builder
