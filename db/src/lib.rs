@@ -14,6 +14,7 @@
 //! (`db-io`); a query blocks its calling thread until its answer is in, exactly as a libpq
 //! query does, so callers keep running database work on blocking threads.
 
+pub mod mysql;
 pub mod postgres;
 mod runtime;
 mod wrapped;

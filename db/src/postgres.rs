@@ -135,21 +135,26 @@ impl Settings {
     /// must be awaited inside it.
     pub async fn connect(self) -> Result<AsyncPgConnection, ConnectionError> {
         let mode = self.mode();
-        let mut config = self.config.clone();
-        if mode == TlsMode::Disable {
+        let tls = match mode {
+            TlsMode::Disable => None,
+            m => Some(tokio_postgres_rustls::MakeRustlsConnect::new(
+                self.tls_config(m)?,
+            )),
+        };
+        let mut config = self.config;
+        let Some(tls) = tls else {
             config.ssl_mode(SslMode::Disable);
             let (client, conn) = config
                 .connect(tokio_postgres::NoTls)
                 .await
                 .map_err(|e| ConnectionError::BadConnection(chain(&e)))?;
             return AsyncPgConnection::try_from_client_and_connection(client, conn).await;
-        }
+        };
         config.ssl_mode(if mode == TlsMode::Prefer {
             SslMode::Prefer
         } else {
             SslMode::Require
         });
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(self.tls_config(mode)?);
         let (client, conn) = config
             .connect(tls)
             .await

@@ -45,7 +45,7 @@ impl PgMetadataLookup for BuiltinTypesOnly {
 }
 
 macro_rules! wrapped_connection {
-    ($(#[$doc:meta])* $name:ident, $inner:ty, $backend:ty, $tm:ident, $alias:ident) => {
+    ($(#[$doc:meta])* $name:ident, $inner:ty, $backend:ty, $tm:ident, $alias:ident, $connect:path) => {
         $(#[$doc])*
         // Boxed: the PostgreSQL state is large and pooled connections move around.
         pub struct $name(Box<AsyncConnectionWrapper<$inner, DbRuntime>>);
@@ -98,8 +98,10 @@ macro_rules! wrapped_connection {
             type Backend = $backend;
             type TransactionManager = $tm;
 
+            /// The same path as the pool's connections (for PostgreSQL: libpq's TLS
+            /// parameters honoured), not diesel-async's plain-text default.
             fn establish(database_url: &str) -> ConnectionResult<Self> {
-                <$alias as Connection>::establish(database_url).map(|c| Self(Box::new(c)))
+                $connect(database_url)
             }
 
             fn execute_returning_count<T>(&mut self, source: &T) -> QueryResult<usize>
@@ -168,7 +170,8 @@ wrapped_connection!(
     AsyncPgConnection,
     Pg,
     PgTransactions,
-    InnerPg
+    InnerPg,
+    crate::connect_postgres
 );
 
 wrapped_connection!(
@@ -177,7 +180,8 @@ wrapped_connection!(
     AsyncMysqlConnection,
     Mysql,
     MysqlTransactions,
-    InnerMysql
+    InnerMysql,
+    crate::connect_mysql
 );
 
 impl MultiConnectionHelper for PgConnection {

@@ -280,7 +280,10 @@ impl Config {
                 }
             }
             "postgres" => StorageConfig::Postgres(need_url("postgres")?),
-            "mysql" => StorageConfig::Mysql(mysql_url(&need_url("mysql")?)),
+            "mysql" => StorageConfig::Mysql(
+                notary_db::mysql::url_from_go_dsn(&need_url("mysql")?)
+                    .map_err(|e| invalid(format!("storage.db_url: {e}")))?,
+            ),
             other => {
                 return Err(invalid(format!(
                     "{other} is not a supported storage backend (sqlite3, postgres, mysql, memory)"
@@ -394,36 +397,6 @@ fn parse_listen_addr(s: &str) -> Result<SocketAddr, ConfigError> {
     };
     full.parse()
         .map_err(|_| invalid(format!("server.http_addr {s:?} is not a host:port address")))
-}
-
-/// Converts a Go MySQL DSN (`user:pass@tcp(host:port)/db?params`) to a `mysql://` URL.
-fn mysql_url(dsn: &str) -> String {
-    if dsn.starts_with("mysql://") {
-        return dsn.to_string();
-    }
-    let (userinfo, rest) = match dsn.rsplit_once('@') {
-        Some((u, r)) => (Some(u), r),
-        None => (None, dsn),
-    };
-    let (addr, path) = match rest.split_once('/') {
-        Some((a, p)) => (a, p),
-        None => (rest, ""),
-    };
-    let host = addr
-        .strip_prefix("tcp(")
-        .and_then(|a| a.strip_suffix(')'))
-        .unwrap_or(addr);
-    let host = if host.is_empty() {
-        "127.0.0.1:3306"
-    } else {
-        host
-    };
-    // Go-driver-only parameters (parseTime, charset, ...) mean nothing to libmysqlclient.
-    let db = path.split('?').next().unwrap_or("");
-    match userinfo {
-        Some(u) => format!("mysql://{u}@{host}/{db}"),
-        None => format!("mysql://{host}/{db}"),
-    }
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {

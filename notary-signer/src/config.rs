@@ -221,7 +221,8 @@ impl Settings {
                 })?;
                 match backend {
                     Backend::Sqlite => resolve(base, &raw).display().to_string(),
-                    Backend::Mysql => mysql_url(&raw)?,
+                    Backend::Mysql => notary_db::mysql::url_from_go_dsn(&raw)
+                        .map_err(|e| invalid(format!("storage.db_url: {e}")))?,
                     _ => raw,
                 }
             }
@@ -274,58 +275,6 @@ pub fn parse_level(s: &str) -> Option<tracing::Level> {
         "trace" => tracing::Level::TRACE,
         _ => return None,
     })
-}
-
-/// Accepts a `mysql://` URL as is, or converts a go-sql-driver DSN
-/// `user:password@tcp(host:port)/dbname?params` to `mysql://user:password@host:port/dbname`
-/// (params such as `parseTime=True` are Go-driver specific and dropped).
-pub fn mysql_url(raw: &str) -> Result<String, ConfigError> {
-    if raw.starts_with("mysql://") {
-        return Ok(raw.to_owned());
-    }
-    let bad = || ConfigError::Invalid(format!("storage.db_url: not a MySQL URL or DSN: {raw:?}"));
-    let (userinfo, rest) = match raw.rfind('@') {
-        Some(i) => (Some(&raw[..i]), &raw[i + 1..]),
-        None => (None, raw),
-    };
-    let slash = rest.find('/').ok_or_else(bad)?;
-    let (net, path) = rest.split_at(slash);
-    let db = path[1..].split('?').next().unwrap_or_default();
-    let addr = match net.find('(') {
-        Some(open) if net.ends_with(')') => &net[open + 1..net.len() - 1],
-        None if net.is_empty() => "127.0.0.1:3306",
-        None => net,
-        _ => return Err(bad()),
-    };
-    let mut url = String::from("mysql://");
-    if let Some(userinfo) = userinfo {
-        let (user, password) = match userinfo.split_once(':') {
-            Some((u, p)) => (u, Some(p)),
-            None => (userinfo, None),
-        };
-        url.push_str(&percent_encode(user));
-        if let Some(p) = password {
-            url.push(':');
-            url.push_str(&percent_encode(p));
-        }
-        url.push('@');
-    }
-    url.push_str(addr);
-    url.push('/');
-    url.push_str(db);
-    Ok(url)
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -414,15 +363,5 @@ mod tests {
         let err = Settings::from_json(&cfg, Path::new("/"), &no_env).unwrap_err();
         assert!(err.to_string().contains("not a valid logrus Level"));
         assert!(Settings::from_json("{", Path::new("/"), &no_env).is_err());
-    }
-
-    #[test]
-    fn mysql_dsn_conversion() {
-        assert_eq!(
-            mysql_url("root:p@ss@tcp(db:3306)/keys?parseTime=true").unwrap(),
-            "mysql://root:p%40ss@db:3306/keys"
-        );
-        assert_eq!(mysql_url("mysql://u@h/d").unwrap(), "mysql://u@h/d");
-        assert_eq!(mysql_url("/d").unwrap(), "mysql://127.0.0.1:3306/d");
     }
 }
