@@ -41,6 +41,27 @@ pub fn boundary(content_type: Option<&str>) -> Result<String, MultipartError> {
         .ok_or(MultipartError::Malformed)
 }
 
+/// The first empty line at or after `from` (`\n\n`, or `\r\n\r\n`): (end of the headers, start of
+/// the body). One pass that stops at the first match, so a body with no empty line costs one
+/// scan, not one per part and line-ending style.
+fn header_end(body: &[u8], from: usize) -> Option<(usize, usize)> {
+    let rest = body.get(from..)?;
+    rest.iter().enumerate().find_map(|(i, &c)| {
+        if c != b'\n' {
+            return None;
+        }
+        let at = from + i;
+        let after = &rest[i + 1..];
+        if after.starts_with(b"\n") {
+            Some((at + 1, at + 2))
+        } else if i > 0 && rest[i - 1] == b'\r' && after.starts_with(b"\r\n") {
+            Some((at + 1, at + 3))
+        } else {
+            None
+        }
+    })
+}
+
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
@@ -87,12 +108,7 @@ pub fn parse(body: &[u8], boundary: &str, max_parts: usize) -> Result<Vec<Part>,
         } else if body[pos..].starts_with(b"\n") {
             (pos, pos + 1)
         } else {
-            match (find(body, b"\r\n\r\n", pos), find(body, b"\n\n", pos)) {
-                (Some(a), Some(b)) if b + 1 < a => (b + 1, b + 2),
-                (Some(a), _) => (a + 2, a + 4),
-                (None, Some(b)) => (b + 1, b + 2),
-                (None, None) => return Err(MultipartError::Malformed),
-            }
+            header_end(body, pos).ok_or(MultipartError::Malformed)?
         };
         let headers =
             std::str::from_utf8(&body[pos..hdr_end]).map_err(|_| MultipartError::Malformed)?;
@@ -274,6 +290,19 @@ pub fn envelope_version(bytes: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_end_at_the_first_empty_line_of_either_style() {
+        assert_eq!(header_end(b"a: 1\r\n\r\nbody", 0), Some((6, 8)));
+        assert_eq!(header_end(b"a: 1\n\nbody", 0), Some((5, 6)));
+        // Whichever empty line comes first wins.
+        assert_eq!(header_end(b"a: 1\n\nx\r\n\r\n", 0), Some((5, 6)));
+        assert_eq!(header_end(b"a: 1\r\n\r\nx\n\n", 0), Some((6, 8)));
+        // A lone `\n\r\n` is not an empty line; no empty line at all is None.
+        assert_eq!(header_end(b"a: 1\n\r\nb", 0), None);
+        assert_eq!(header_end(b"a: 1\r\nb: 2\r\n", 0), None);
+        assert_eq!(header_end(b"x", 5), None);
+    }
 
     fn body(parts: &[(&str, &str)]) -> Vec<u8> {
         let mut b = String::new();
