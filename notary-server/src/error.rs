@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
-use crate::signer::SignerError;
 use crate::storage::StoreError;
 
 /// The Go `errcode` values notary-server emits (spec-server §2.2).
@@ -194,16 +193,6 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %other, "storage error");
                 ApiError::with_detail(ErrorCode::Unknown, json!({}))
             }
-        }
-    }
-}
-
-impl From<SignerError> for ApiError {
-    fn from(e: SignerError) -> Self {
-        tracing::error!(error = %e, "signer error");
-        match e {
-            SignerError::Unavailable(_) => ApiError::new(ErrorCode::Unavailable),
-            _ => ApiError::with_detail(ErrorCode::Unknown, json!({})),
         }
     }
 }

@@ -294,7 +294,7 @@ impl From<Change> for ChangeRecord {
     fn from(c: Change) -> Self {
         let created_at = c
             .created_at
-            .map(|t| crate::metadata::format_time(&t.and_utc()))
+            .map(|t| notary_tuf::cjson::format_time(&t.and_utc()))
             .unwrap_or_else(|| "0001-01-01T00:00:00Z".into());
         ChangeRecord {
             id: c.id.to_string(),

@@ -3,15 +3,11 @@
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::metadata;
-use crate::signer::{SignerError, SignerKey};
+use crate::signer::SignerKey;
 
 fn unknown(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "key endpoint failed");
     ApiError::with_detail(ErrorCode::Unknown, serde_json::json!({}))
-}
-
-fn signer_err(e: SignerError) -> ApiError {
-    unknown(e)
 }
 
 /// Returns the key the current root names for `role` if the signer holds it, else creates
@@ -21,7 +17,7 @@ pub async fn get_or_create(state: &AppState, gun: &str, role: &str) -> Result<Si
         Ok(root) => {
             let (keys, _) = metadata::root_role_keys(&root.bytes, role).map_err(unknown)?;
             for k in &keys.keys {
-                if let Some(found) = state.signer.public_key(&k.id).await.map_err(signer_err)? {
+                if let Some(found) = state.signer.public_key(&k.id).await.map_err(unknown)? {
                     return Ok(found);
                 }
             }
@@ -42,5 +38,5 @@ async fn create(state: &AppState, gun: &str, role: &str) -> Result<SignerKey, Ap
         .signer
         .create_key(role, gun, &state.key_algorithm)
         .await
-        .map_err(signer_err)
+        .map_err(unknown)
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use ring::digest;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Stored metadata the server cannot interpret.
 #[derive(Debug, thiserror::Error)]
@@ -197,17 +197,6 @@ pub fn root_role_keys(root: &[u8], role: &str) -> Result<(RoleKeys, DateTime<Utc
     ))
 }
 
-/// `{"hashes":{"sha256":…,"sha512":…},"length":n}` over exactly these bytes.
-pub fn file_meta(bytes: &[u8]) -> Value {
-    json!({
-        "hashes": {
-            "sha256": b64().encode(digest::digest(&digest::SHA256, bytes)),
-            "sha512": b64().encode(digest::digest(&digest::SHA512, bytes)),
-        },
-        "length": bytes.len(),
-    })
-}
-
 /// Every present sha256/sha512 matches and at least one is present.
 pub fn hashes_match(hashes: &Hashes, bytes: &[u8]) -> bool {
     let mut checked = 0;
@@ -225,17 +214,6 @@ pub fn hashes_match(hashes: &Hashes, bytes: &[u8]) -> bool {
     checked > 0
 }
 
-/// Go's `time.RFC3339Nano` in UTC: fractional seconds with trailing zeros trimmed, `Z`.
-pub fn format_time(t: &DateTime<Utc>) -> String {
-    let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
-    let nanos = t.timestamp_subsec_nanos();
-    if nanos == 0 {
-        return format!("{base}Z");
-    }
-    let frac = format!("{nanos:09}");
-    format!("{base}.{}Z", frac.trim_end_matches('0'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +221,7 @@ mod tests {
 
     #[test]
     fn go_time_format() {
+        use notary_tuf::cjson::format_time;
         let t = Utc.timestamp_opt(1_700_000_000, 447_842_546).unwrap();
         assert_eq!(format_time(&t), "2023-11-14T22:13:20.447842546Z");
         let t = Utc.timestamp_opt(1_700_000_000, 500_000_000).unwrap();
@@ -253,7 +232,7 @@ mod tests {
 
     #[test]
     fn hashes_checked_over_exact_bytes() {
-        let m = file_meta(b"abc");
+        let m = serde_json::to_value(notary_tuf::data::FileMeta::from_bytes(b"abc")).unwrap();
         let h = hashes_of("x", &m).unwrap();
         assert!(hashes_match(&h, b"abc"));
         assert!(!hashes_match(&h, b"abd"));

@@ -119,11 +119,6 @@ impl TokenAuth {
         );
         access::unauthorized(&challenge, required)
     }
-
-    /// Number of cached verified tokens (for tests and diagnostics).
-    pub fn cached_tokens(&self) -> usize {
-        self.cache.len()
-    }
 }
 
 /// `Bearer <token>`: exactly two parts when split on single spaces, the first `bearer` in any

@@ -11,12 +11,6 @@ use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
 use super::{CryptoService, SignerError, SignerKey};
 
-/// DER prefix of a P-256 SubjectPublicKeyInfo; followed by the 65-byte uncompressed point.
-const P256_SPKI_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-];
-
 struct Entry {
     pair: EcdsaKeyPair,
     public: SignerKey,
@@ -66,11 +60,9 @@ impl CryptoService for LocalSigner {
             .map_err(|_| SignerError::Rpc("Key creation failed".into()))?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
             .map_err(|_| SignerError::Rpc("Key creation failed".into()))?;
-        let mut spki = P256_SPKI_PREFIX.to_vec();
-        spki.extend_from_slice(pair.public_key().as_ref());
         let public = SignerKey {
             keytype: "ecdsa".into(),
-            public: spki,
+            public: notary_tuf::crypto::p256_spki_from_point(pair.public_key().as_ref()),
         };
         keys.insert(
             public.key_id(),

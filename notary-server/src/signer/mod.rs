@@ -6,7 +6,6 @@ pub mod remote;
 
 use async_trait::async_trait;
 use base64::Engine as _;
-use ring::digest;
 
 /// A public key as the signer reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,15 +22,12 @@ impl SignerKey {
         base64::engine::general_purpose::STANDARD.encode(&self.public)
     }
 
-    /// TUF key ID (spec-server §10.3). Key type and base64 never need JSON escaping, so the
-    /// canonical form can be written directly.
+    /// TUF key ID (spec-server §10.3): notary-tuf's, over the canonical public key.
     pub fn key_id(&self) -> String {
-        let canonical = format!(
-            "{{\"keytype\":\"{}\",\"keyval\":{{\"private\":null,\"public\":\"{}\"}}}}",
-            self.keytype,
-            self.public_b64()
-        );
-        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+        use notary_tuf::data::{KeyType, PublicKey};
+        PublicKey::new(KeyType::parse(&self.keytype), self.public.clone())
+            .key_id()
+            .into_string()
     }
 
     /// The `GET …/timestamp.key` response body (spec-server §5.4; Go field order).
