@@ -34,9 +34,14 @@ impl DbRuntime {
     }
 
     /// Runs `f` to completion on the calling thread, inside the shared runtime's context.
+    ///
+    /// `unconstrained`: tokio's cooperative budget belongs to the task of the calling thread,
+    /// when it is inside one (a `#[tokio::test]` body, say). A database call there must not
+    /// spend that budget: once spent, tokio resources answer `Pending` until the task yields to
+    /// its scheduler, which a blocking call never does (seen: the fifth connection hung).
     pub fn run<F: Future>(&self, f: F) -> F::Output {
         let _context = self.0.enter();
-        futures::executor::block_on(f)
+        futures::executor::block_on(tokio::task::unconstrained(f))
     }
 }
 
