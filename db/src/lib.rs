@@ -23,6 +23,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 use diesel::{Connection, ConnectionResult, SqliteConnection};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 pub use runtime::DbRuntime;
 pub use wrapped::{BuiltinTypesOnly, MysqlConnection, PgConnection};
@@ -64,21 +65,54 @@ impl Backend {
     }
 }
 
-/// An r2d2 pool builder whose background upkeep (opening replacement connections, reaping)
-/// runs on one thread; r2d2's default is three per pool, idle nearly all the time.
-pub fn pool_builder() -> diesel::r2d2::Builder<Manager> {
-    diesel::r2d2::Pool::builder().thread_pool(std::sync::Arc::new(
+/// An r2d2 pool builder for `manager`'s backend, whose background upkeep (opening replacement
+/// connections, reaping) runs on one thread; r2d2's default is three per pool, idle nearly all
+/// the time. `memory` always gets one connection that is never recycled or replaced: that
+/// connection *is* the database. Other backends get up to `max_size` connections.
+pub fn pool_builder(backend: Backend, max_size: u32) -> diesel::r2d2::Builder<Manager> {
+    let builder = diesel::r2d2::Pool::builder().thread_pool(std::sync::Arc::new(
         scheduled_thread_pool::ScheduledThreadPool::builder()
             .num_threads(1)
             .thread_name_pattern("r2d2-worker-{}")
             .build(),
-    ))
+    ));
+    match backend {
+        Backend::Memory => builder
+            .max_size(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .test_on_check_out(false),
+        _ => builder.max_size(max_size),
+    }
+}
+
+/// Each backend's embedded migrations.
+pub struct Migrations {
+    /// `migrations/<service>/postgresql`.
+    pub postgres: EmbeddedMigrations,
+    /// `migrations/<service>/mysql`.
+    pub mysql: EmbeddedMigrations,
+    /// `migrations/<service>/sqlite` (also `memory`).
+    pub sqlite: EmbeddedMigrations,
+}
+
+/// Applies every pending migration of the connection's backend (idempotent).
+pub fn run_migrations(conn: &mut AnyConnection, m: Migrations) -> Result<(), String> {
+    let result = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(m.postgres).map(drop),
+        AnyConnection::Mysql(c) => c.run_pending_migrations(m.mysql).map(drop),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(m.sqlite).map(drop),
+    };
+    result.map_err(|e| e.to_string())
 }
 
 /// Opens a PostgreSQL connection: `url` is a libpq URL or `key=value` string, with libpq's
 /// `sslmode`, `sslrootcert`, `sslcert` and `sslkey` (see [`postgres::Settings`]).
 pub fn connect_postgres(url: &str) -> ConnectionResult<PgConnection> {
-    let settings = postgres::Settings::parse(url)?;
+    connect_postgres_with(&postgres::Settings::parse(url)?)
+}
+
+fn connect_postgres_with(settings: &postgres::Settings) -> ConnectionResult<PgConnection> {
     let rt = runtime::DbRuntime::get();
     let conn = rt.run(settings.connect())?;
     Ok(PgConnection::new(conn))
@@ -96,25 +130,54 @@ pub fn connect_sqlite(path: &str) -> ConnectionResult<SqliteConnection> {
     SqliteConnection::establish(path)
 }
 
+/// What a [`Manager`] opens; PostgreSQL settings are parsed once, when the manager is made.
+#[derive(Clone)]
+enum Target {
+    Postgres(Box<postgres::Settings>),
+    Mysql(String),
+    Sqlite(String),
+    Memory,
+}
+
 /// r2d2 connection manager for one backend and URL, with optional SQL run on every new
 /// connection of a given backend (SQLite pragmas, PostgreSQL session settings).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Manager {
-    backend: Backend,
-    url: String,
+    target: Target,
     sqlite_setup: Option<&'static str>,
     postgres_setup: Option<&'static str>,
 }
 
+/// Names the backend only: the URL may hold a password.
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.target {
+            Target::Postgres(_) => "postgres",
+            Target::Mysql(_) => "mysql",
+            Target::Sqlite(_) => "sqlite3",
+            Target::Memory => "memory",
+        };
+        f.debug_struct("Manager")
+            .field("backend", &backend)
+            .finish()
+    }
+}
+
 impl Manager {
-    /// A manager opening `url` with `backend`.
-    pub fn new(backend: Backend, url: String) -> Self {
-        Self {
-            backend,
-            url,
+    /// A manager opening `url` with `backend`; a PostgreSQL connection string that cannot be
+    /// parsed is refused here, before any connection is tried.
+    pub fn new(backend: Backend, url: String) -> ConnectionResult<Self> {
+        let target = match backend {
+            Backend::Postgres => Target::Postgres(Box::new(postgres::Settings::parse(&url)?)),
+            Backend::Mysql => Target::Mysql(url),
+            Backend::Sqlite => Target::Sqlite(url),
+            Backend::Memory => Target::Memory,
+        };
+        Ok(Self {
+            target,
             sqlite_setup: None,
             postgres_setup: None,
-        }
+        })
     }
 
     /// SQL batch run on every new SQLite connection (file databases and `memory`).
@@ -127,11 +190,6 @@ impl Manager {
     pub fn postgres_setup(mut self, sql: &'static str) -> Self {
         self.postgres_setup = Some(sql);
         self
-    }
-
-    /// The backend this manager opens.
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 }
 
@@ -150,21 +208,21 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
         use diesel::r2d2::Error::ConnectionError;
-        Ok(match self.backend {
-            Backend::Postgres => {
-                let mut c = connect_postgres(&self.url).map_err(ConnectionError)?;
+        Ok(match &self.target {
+            Target::Postgres(settings) => {
+                let mut c = connect_postgres_with(settings).map_err(ConnectionError)?;
                 setup(&mut c, self.postgres_setup)?;
                 AnyConnection::Postgresql(c)
             }
-            Backend::Mysql => {
-                AnyConnection::Mysql(connect_mysql(&self.url).map_err(ConnectionError)?)
+            Target::Mysql(url) => {
+                AnyConnection::Mysql(connect_mysql(url).map_err(ConnectionError)?)
             }
-            Backend::Sqlite => {
-                let mut c = connect_sqlite(&self.url).map_err(ConnectionError)?;
+            Target::Sqlite(path) => {
+                let mut c = connect_sqlite(path).map_err(ConnectionError)?;
                 setup(&mut c, self.sqlite_setup)?;
                 AnyConnection::Sqlite(c)
             }
-            Backend::Memory => {
+            Target::Memory => {
                 let mut c = connect_sqlite(":memory:").map_err(ConnectionError)?;
                 setup(&mut c, self.sqlite_setup)?;
                 AnyConnection::Sqlite(c)

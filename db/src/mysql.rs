@@ -1,9 +1,10 @@
 //! MySQL/MariaDB connection strings: the Go configs' go-sql-driver DSNs, converted.
 
-/// A `db_url` that is neither a `mysql://` URL nor a go-sql-driver DSN.
+/// A `db_url` that is neither a `mysql://` URL nor a go-sql-driver DSN. It carries no text of
+/// the value: that holds the password.
 #[derive(Debug, thiserror::Error)]
-#[error("not a MySQL URL or DSN: {0:?}")]
-pub struct InvalidDsn(pub String);
+#[error("not a mysql:// URL or a go-sql-driver DSN user:password@tcp(host:port)/dbname")]
+pub struct InvalidDsn;
 
 /// Accepts a `mysql://` URL as is, or converts a go-sql-driver DSN
 /// `user:password@tcp(host:port)/dbname?params` to `mysql://user:password@host:port/dbname`
@@ -13,7 +14,7 @@ pub fn url_from_go_dsn(raw: &str) -> Result<String, InvalidDsn> {
     if raw.starts_with("mysql://") {
         return Ok(raw.to_owned());
     }
-    let bad = || InvalidDsn(raw.to_owned());
+    let bad = || InvalidDsn;
     let (userinfo, rest) = match raw.rsplit_once('@') {
         Some((u, r)) => (Some(u), r),
         None => (None, raw),

@@ -133,7 +133,7 @@ impl Settings {
 
     /// Connects; the connection's socket task runs on the shared database runtime, so this
     /// must be awaited inside it.
-    pub async fn connect(self) -> Result<AsyncPgConnection, ConnectionError> {
+    pub async fn connect(&self) -> Result<AsyncPgConnection, ConnectionError> {
         let mode = self.mode();
         let tls = match mode {
             TlsMode::Disable => None,
@@ -141,7 +141,7 @@ impl Settings {
                 self.tls_config(m)?,
             )),
         };
-        let mut config = self.config;
+        let mut config = self.config.clone();
         let Some(tls) = tls else {
             config.ssl_mode(SslMode::Disable);
             let (client, conn) = config

@@ -62,7 +62,7 @@ fn main() -> ExitCode {
     // its own stack and malloc arena once used).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(8)
+        .max_blocking_threads(notary_signer::storage::MAX_CONNECTIONS as usize)
         .build();
     match runtime {
         Ok(rt) => rt.block_on(start()),

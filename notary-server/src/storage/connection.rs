@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use diesel::r2d2::Pool;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use notary_db::{Backend, Manager};
+use diesel_migrations::embed_migrations;
+use notary_db::{Backend, Manager, Migrations};
 
 pub use notary_db::AnyConnection;
 
@@ -14,10 +14,11 @@ use crate::config::StorageConfig;
 
 pub type DbPool = Pool<Manager>;
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/server/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    embed_migrations!("../migrations/server/postgresql");
-const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/server/mysql");
+const MIGRATIONS: Migrations = Migrations {
+    postgres: embed_migrations!("../migrations/server/postgresql"),
+    mysql: embed_migrations!("../migrations/server/mysql"),
+    sqlite: embed_migrations!("../migrations/server/sqlite"),
+};
 
 /// Per-connection setup for SQLite: wait for the write lock instead of failing, WAL so readers
 /// never block the writer.
@@ -33,9 +34,10 @@ pub fn open(cfg: &StorageConfig) -> Result<DbPool, StoreError> {
         StorageConfig::Postgres(url) => (Backend::Postgres, url.clone(), 16),
         StorageConfig::Mysql(url) => (Backend::Mysql, url.clone(), 16),
     };
-    let manager = Manager::new(backend, url).sqlite_setup(SQLITE_SETUP);
-    let pool = notary_db::pool_builder()
-        .max_size(max_size)
+    let manager = Manager::new(backend, url)
+        .map_err(|e| StoreError::Connect(e.to_string()))?
+        .sqlite_setup(SQLITE_SETUP);
+    let pool = notary_db::pool_builder(backend, max_size)
         .min_idle(Some(1))
         .idle_timeout(None)
         .max_lifetime(None)
@@ -48,10 +50,5 @@ pub fn open(cfg: &StorageConfig) -> Result<DbPool, StoreError> {
 }
 
 fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
-    let res = match conn {
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
-        AnyConnection::Mysql(c) => c.run_pending_migrations(MYSQL_MIGRATIONS).map(|_| ()),
-    };
-    res.map_err(|e| StoreError::Migration(e.to_string()))
+    notary_db::run_migrations(conn, MIGRATIONS).map_err(StoreError::Migration)
 }

@@ -74,7 +74,14 @@ pub enum StoreError {
     /// Embedded migrations could not be applied.
     #[error("migration failed: {0}")]
     Migration(String),
+    /// `storage.db_url` cannot be used (e.g. an unparsable PostgreSQL connection string).
+    #[error("invalid storage.db_url: {0}")]
+    Connect(String),
 }
+
+/// Connections per pool; every database call runs on the runtime's blocking pool, which is
+/// capped at the same number of threads, so more connections could never be used.
+pub const MAX_CONNECTIONS: u32 = 8;
 
 /// Pooled access to the key table.
 #[derive(Clone)]
@@ -85,17 +92,12 @@ pub struct Store {
 impl Store {
     /// Builds the pool and checks that one connection can be opened.
     pub fn connect(backend: Backend, url: &str) -> Result<Self, StoreError> {
-        let builder = notary_db::pool_builder().connection_timeout(Duration::from_secs(5));
-        let builder = match backend {
-            // One connection that lives forever: it *is* the database.
-            Backend::Memory => builder
-                .max_size(1)
-                .max_lifetime(None)
-                .idle_timeout(None)
-                .test_on_check_out(false),
-            _ => builder.max_size(16).min_idle(Some(1)),
-        };
-        let pool = builder.build(connection::manager(backend, url.to_owned()))?;
+        let manager = connection::manager(backend, url.to_owned())
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let pool = notary_db::pool_builder(backend, MAX_CONNECTIONS)
+            .connection_timeout(Duration::from_secs(5))
+            .min_idle(Some(1))
+            .build(manager)?;
         Ok(Self { pool })
     }
 
