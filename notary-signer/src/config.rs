@@ -78,11 +78,16 @@ struct Source<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
+/// The environment variable that overrides `key` (also the passphrase variable of an alias):
+/// `NOTARY_SIGNER_` + the key upper-cased with `.` replaced by `_`.
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "_"))
+}
+
 impl Source<'_> {
     /// Env override first (non-empty), then the file value rendered as a string.
     fn get(&self, key: &str) -> Option<String> {
-        let env_key = format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "_"));
-        if let Some(v) = (self.env)(&env_key).filter(|v| !v.is_empty()) {
+        if let Some(v) = (self.env)(&env_name(key)).filter(|v| !v.is_empty()) {
             return Some(v);
         }
         let mut node = &self.file;

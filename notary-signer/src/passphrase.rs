@@ -67,9 +67,9 @@ impl Passphrases {
     }
 }
 
-/// `NOTARY_SIGNER_` + upper-case alias with `.` → `_`.
+/// `NOTARY_SIGNER_` + upper-case alias with `.` → `_`: the config's environment rule.
 pub fn env_name(alias: &str) -> String {
-    format!("NOTARY_SIGNER_{}", alias.to_uppercase().replace('.', "_"))
+    crate::config::env_name(alias)
 }
 
 /// An alias usable as a file name (no path separators, not `.`/`..`).

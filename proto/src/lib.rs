@@ -18,9 +18,6 @@ pub mod health_names {
     pub const KEY_MANAGEMENT: &str = "grpc.health.v1.Health.KeyManagement";
     /// Health entry for the Signer service.
     pub const SIGNER: &str = "grpc.health.v1.Health.Signer";
-    /// Pseudo-name the Go server-side client expands into the two names above
-    /// (never registered on the signer).
-    pub const OVERALL: &str = "grpc.health.v1.Health.Overall";
 }
 
 #[cfg(test)]

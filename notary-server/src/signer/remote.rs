@@ -164,8 +164,8 @@ impl CryptoService for RemoteSigner {
     async fn check_health(&self) -> Result<(), String> {
         let mut client = HealthClient::new(self.channel.clone());
         for service in [
-            "grpc.health.v1.Health.KeyManagement",
-            "grpc.health.v1.Health.Signer",
+            notary_proto::health_names::KEY_MANAGEMENT,
+            notary_proto::health_names::SIGNER,
         ] {
             let resp = client
                 .check(HealthCheckRequest {

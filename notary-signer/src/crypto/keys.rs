@@ -10,11 +10,6 @@ use zeroize::Zeroizing;
 
 use super::der;
 
-/// DER prefix of a P-256 SubjectPublicKeyInfo, up to the uncompressed point.
-const P256_SPKI_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-];
 /// Value of the prime256v1 OID.
 const P256_OID: [u8; 8] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P256_SCALAR_LEN: usize = 32;
@@ -68,8 +63,8 @@ impl KeyAlgorithm {
     /// The TUF signature method name (`ecdsa` / `eddsa`).
     pub fn signature_method(self) -> &'static str {
         match self {
-            Self::Ecdsa => "ecdsa",
-            Self::Ed25519 => "eddsa",
+            Self::Ecdsa => notary_tuf::crypto::METHOD_ECDSA,
+            Self::Ed25519 => notary_tuf::crypto::METHOD_EDDSA,
         }
     }
 }
@@ -97,7 +92,7 @@ impl NewKeyPair {
                 let point = point.ok_or(KeyError::Malformed("PKCS#8 without public key"))?;
                 Ok(Self {
                     algorithm,
-                    public: p256_spki(point),
+                    public: notary_tuf::crypto::p256_spki_from_point(point),
                     private: p256_sec1(&d, point),
                 })
             }
@@ -141,8 +136,10 @@ impl SigningKey {
         match KeyAlgorithm::parse(algorithm) {
             Some(KeyAlgorithm::Ecdsa) => {
                 let point = public
-                    .strip_prefix(&P256_SPKI_PREFIX[..])
-                    .filter(|p| p.len() == P256_POINT_LEN)
+                    .len()
+                    .checked_sub(P256_POINT_LEN)
+                    .map(|start| &public[start..])
+                    .filter(|p| notary_tuf::crypto::p256_spki_from_point(p) == public)
                     .ok_or(KeyError::Malformed("public key is not a P-256 SPKI"))?;
                 let (d, _) = scalar_and_point_from_sec1(private)?;
                 let pair = EcdsaKeyPair::from_private_key_and_public_key(
@@ -189,31 +186,12 @@ impl SigningKey {
     }
 }
 
-/// TUF key ID: lowercase hex SHA-256 of
-/// `{"keytype":"<T>","keyval":{"private":null,"public":"<std base64 of public>"}}`.
+/// TUF key ID of a public key (notary-tuf's: SHA-256 of its canonical JSON, lower-case hex).
 pub fn key_id(keytype: &str, public: &[u8]) -> String {
-    use base64::Engine as _;
-    let public = base64::engine::general_purpose::STANDARD.encode(public);
-    let canonical = format!(
-        r#"{{"keytype":"{}","keyval":{{"private":null,"public":"{public}"}}}}"#,
-        canonical_escape(keytype)
-    );
-    hex::encode(ring::digest::digest(
-        &ring::digest::SHA256,
-        canonical.as_bytes(),
-    ))
-}
-
-/// Go canonical JSON escapes only `\` and `"` inside strings.
-fn canonical_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-fn p256_spki(point: &[u8]) -> Vec<u8> {
-    let mut spki = Vec::with_capacity(P256_SPKI_PREFIX.len() + point.len());
-    spki.extend_from_slice(&P256_SPKI_PREFIX);
-    spki.extend_from_slice(point);
-    spki
+    use notary_tuf::data::{KeyType, PublicKey};
+    PublicKey::new(KeyType::parse(keytype), public.to_vec())
+        .key_id()
+        .into_string()
 }
 
 /// SEC1 `ECPrivateKey` exactly as Go's `x509.MarshalECPrivateKey` writes it for P-256.
