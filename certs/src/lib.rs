@@ -258,11 +258,3 @@ pub fn generate(dir: &Path) -> anyhow::Result<DevPki> {
 
     Ok(DevPki::at(dir))
 }
-
-/// Returns the PKI in `dir`, generating it first when `root-ca.crt` is missing.
-pub fn ensure(dir: &Path) -> anyhow::Result<DevPki> {
-    if dir.join("root-ca.crt").exists() && dir.join("notary-signer.key").exists() {
-        return Ok(DevPki::at(dir));
-    }
-    generate(dir)
-}

@@ -2,7 +2,7 @@
 //! overrides and the passphrase from NOTARY_SIGNER_<ALIAS>.
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -116,13 +116,31 @@ fn refuses_to_start_without_client_ca_and_says_how() {
     });
     let path = env.path().join("signer-config.json");
     std::fs::write(&path, config.to_string()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_notary-signer"))
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Spawned under the kill-on-drop guard: if the signer wrongly starts, the test fails after
+    // 10 s instead of hanging with a live process.
+    let mut child = Process(
+        Command::new(env!("CARGO_BIN_EXE_notary-signer"))
+            .arg("--config")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the signer started without client_ca_file"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains("client_ca_file"), "{stderr}");
     assert!(stderr.contains("insecure_no_client_auth"), "{stderr}");
 }

@@ -150,12 +150,17 @@ impl TestDb {
 
     /// `SELECT COUNT(*) FROM private_keys WHERE <condition>`.
     pub fn count_keys(&self, condition: &str) -> i64 {
+        self.count(&format!("private_keys WHERE {condition}"))
+    }
+
+    /// `SELECT COUNT(*) FROM <from_where>`.
+    pub fn count(&self, from_where: &str) -> i64 {
         #[derive(QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let sql = format!("SELECT COUNT(*) AS n FROM private_keys WHERE {condition}");
+        let sql = format!("SELECT COUNT(*) AS n FROM {from_where}");
         let q = diesel::sql_query(sql);
         match self.kind {
             Db::Sqlite => q.get_result::<Count>(&mut sqlite(&self.url)),
