@@ -77,7 +77,7 @@ async fn handle(
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok());
-            crate::publish::publish(state, &p.gun, content_type, body).await?;
+            crate::publish::publish(state, &p.gun, content_type, &body).await?;
             Ok(HttpResponse::Ok().finish())
         }
         Operation::GetRoleByHash => {

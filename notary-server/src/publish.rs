@@ -18,23 +18,17 @@ use crate::signer::SignerError;
 use crate::storage::{NewFile, StoreError};
 use crate::validate::{self, SignError, StoredRepo, Upload};
 
-/// Runs a publish. Parsing (bodies up to `server.max_body_bytes`) and validation (signature
-/// and certificate checks) run on the blocking pool, not on the worker serving GETs.
+/// Runs a publish.
 pub async fn publish(
     state: &AppState,
     gun: &str,
     content_type: Option<&str>,
-    body: Vec<u8>,
+    body: &[u8],
 ) -> Result<(), ApiError> {
-    let content_type = content_type.map(str::to_owned);
-    let max_parts = state.limits.max_parts;
-    let uploads =
-        off_worker(move || parse_uploads(content_type.as_deref(), &body, max_parts)).await??;
+    let uploads = parse_uploads(content_type, body, state.limits.max_parts)?;
     let stored = load_stored(state, gun, &uploads).await?;
     let now = Utc::now();
-    let owned_gun = gun.to_owned();
-    let plan = off_worker(move || validation::validate_update(&owned_gun, &stored, uploads, now))
-        .await?
+    let plan = validation::validate_update(gun, &stored, uploads, now)
         .map_err(|e| validate::invalid_update(&e))?;
 
     let snapshot = match &plan.snapshot {
@@ -78,16 +72,6 @@ pub async fn publish(
             Err(ApiError::new(ErrorCode::Updating))
         }
     }
-}
-
-/// Runs CPU-heavy work on the blocking pool.
-async fn off_worker<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        tracing::error!(error = %e, "publish task failed");
-        ApiError::new(ErrorCode::Unknown)
-    })
 }
 
 fn to_i32(v: i64) -> Result<i32, ApiError> {
