@@ -1,71 +1,63 @@
-//! Process state shared by every request, and the HTTP(S) server built from a [`Config`].
+//! Wiring: the process state built from a [`Config`], and the HTTP(S) server on a listener.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::{web, App, HttpServer};
 
-use crate::cache::TimestampCache;
-use crate::config::{CacheConfig, Config, Expiry, Limits, TrustServiceConfig};
+use crate::config::{Config, TrustServiceConfig};
+use crate::gun::GunPolicy;
+use crate::http::routes::Router;
+use crate::http::HttpState;
 use crate::metrics::{pem_not_after, Metrics};
-use crate::routes::Router;
 use crate::signer::local::LocalSigner;
 use crate::signer::remote::RemoteSigner;
 use crate::signer::CryptoService;
 use crate::storage::Store;
+use crate::trust::{SystemClock, TrustService, TrustSettings};
 
-/// Everything a handler needs.
-pub struct AppState {
-    /// The metadata database.
-    pub store: Store,
-    /// Where timestamp/snapshot keys live.
-    pub signer: Arc<dyn CryptoService>,
-    /// Algorithm for new server keys (`trust_service.key_algorithm`).
-    pub key_algorithm: String,
-    /// `caching.max_age`.
-    pub cache_config: CacheConfig,
-    /// `repositories.gun_prefixes` (empty = all GUNs allowed).
-    pub gun_prefixes: Vec<String>,
-    /// Input limits.
-    pub limits: Limits,
-    /// Lifetimes of generated timestamps/snapshots.
-    pub expiry: Expiry,
-    /// In-memory current timestamps.
-    pub cache: TimestampCache,
-    /// Prometheus counters.
-    pub metrics: Metrics,
-    /// The URL table.
-    pub router: Router,
+/// Opens storage (blocking: connects and migrates) and the signer connection (lazy).
+pub fn open_backends(cfg: &Config, metrics: &Metrics) -> anyhow::Result<(Store, Arc<dyn CryptoService>)> {
+    let store = Store::open(&cfg.storage)?.with_timings(metrics.db.clone());
+    let signer: Arc<dyn CryptoService> = match &cfg.trust_service {
+        TrustServiceConfig::Local => Arc::new(LocalSigner::new()),
+        TrustServiceConfig::Remote(r) => Arc::new(RemoteSigner::new(r)?),
+    };
+    Ok((store, signer))
 }
 
-impl AppState {
-    /// Opens storage (blocking, migrates) and the signer connection (lazy).
-    pub fn from_config(cfg: &Config) -> anyhow::Result<AppState> {
-        let mut metrics = Metrics::default();
-        let store = Store::open(&cfg.storage)?.with_timings(metrics.db.clone());
-        let signer: Arc<dyn CryptoService> = match &cfg.trust_service {
-            TrustServiceConfig::Local => Arc::new(LocalSigner::new()),
-            TrustServiceConfig::Remote(r) => Arc::new(RemoteSigner::new(r)?),
-        };
-        metrics.tls_cert_not_after = cfg.tls_cert_file.as_deref().and_then(pem_not_after);
-        if let TrustServiceConfig::Remote(r) = &cfg.trust_service {
-            metrics.signer_client_cert_not_after =
-                r.tls_client_cert.as_deref().and_then(pem_not_after);
-            metrics.signer_ca_not_after = r.tls_ca_file.as_deref().and_then(pem_not_after);
-        }
-        Ok(AppState {
-            store,
-            signer,
-            key_algorithm: cfg.key_algorithm.clone(),
-            cache_config: cfg.cache,
-            gun_prefixes: cfg.gun_prefixes.clone(),
-            limits: cfg.limits,
-            expiry: cfg.expiry,
-            cache: TimestampCache::default(),
-            metrics,
-            router: Router::new()?,
-        })
+/// Builds everything a request needs from the config (blocking, see [`open_backends`]).
+pub fn state_from_config(cfg: &Config) -> anyhow::Result<HttpState> {
+    let mut metrics = Metrics::default();
+    metrics.tls_cert_not_after = cfg.tls_cert_file.as_deref().and_then(pem_not_after);
+    if let TrustServiceConfig::Remote(r) = &cfg.trust_service {
+        metrics.signer_client_cert_not_after =
+            r.tls_client_cert.as_deref().and_then(pem_not_after);
+        metrics.signer_ca_not_after = r.tls_ca_file.as_deref().and_then(pem_not_after);
     }
+    let (store, signer) = open_backends(cfg, &metrics)?;
+    let metrics = Arc::new(metrics);
+    let trust = TrustService::new(
+        store,
+        signer,
+        Arc::new(SystemClock),
+        TrustSettings {
+            key_algorithm: cfg.key_algorithm.clone(),
+            lifetimes: cfg.expiry,
+        },
+        metrics.clone(),
+    );
+    Ok(HttpState {
+        trust,
+        router: Router::new()?,
+        guns: GunPolicy {
+            max_len: cfg.limits.max_gun_len,
+            prefixes: cfg.gun_prefixes.clone(),
+        },
+        cache: cfg.cache,
+        limits: cfg.limits,
+        metrics,
+    })
 }
 
 /// Loads the TLS certificate chain and key for the HTTPS listener (ring provider, explicit).
@@ -93,7 +85,7 @@ fn tls_config(cfg: &Config) -> anyhow::Result<Option<rustls::ServerConfig>> {
 /// Builds the server on an already-bound listener (tests bind 127.0.0.1:0).
 pub fn server(
     cfg: &Config,
-    state: web::Data<AppState>,
+    state: web::Data<HttpState>,
     listener: TcpListener,
 ) -> anyhow::Result<actix_web::dev::Server> {
     let tls = tls_config(cfg)?;
@@ -102,7 +94,7 @@ pub fn server(
         App::new()
             .app_data(state.clone())
             .wrap(auth.clone())
-            .default_service(web::to(crate::handlers::dispatch))
+            .default_service(web::to(crate::http::dispatch::dispatch))
     })
     .disable_signals();
     let http = match tls {

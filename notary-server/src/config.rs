@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+pub use crate::http::{CacheConfig, Limits};
+pub use crate::signer::remote::RemoteSignerConfig;
+pub use crate::storage::StorageConfig;
+
 /// A configuration problem found at startup.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -28,19 +32,6 @@ fn invalid(msg: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(msg.into())
 }
 
-/// Which metadata store to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StorageConfig {
-    /// In-process SQLite at this path (`sqlite3` backend; `:memory:` allowed for tests).
-    Sqlite(String),
-    /// A `postgres://` URL.
-    Postgres(String),
-    /// A `mysql://` URL (Go DSNs `user:pass@tcp(host:port)/db?...` are converted).
-    Mysql(String),
-    /// Go's `memory` backend: served by an in-memory SQLite database.
-    Memory,
-}
-
 /// How the server reaches its signing keys.
 #[derive(Debug, Clone)]
 pub enum TrustServiceConfig {
@@ -48,53 +39,6 @@ pub enum TrustServiceConfig {
     Local,
     /// notary-signer over gRPC (mTLS when a client certificate is configured).
     Remote(RemoteSignerConfig),
-}
-
-/// `trust_service` with `type: remote`.
-#[derive(Debug, Clone)]
-pub struct RemoteSignerConfig {
-    pub hostname: String,
-    pub port: String,
-    pub tls_ca_file: Option<PathBuf>,
-    pub tls_client_cert: Option<PathBuf>,
-    pub tls_client_key: Option<PathBuf>,
-}
-
-/// `caching.max_age`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheConfig {
-    pub current_metadata: u32,
-    pub consistent_metadata: u32,
-}
-
-impl Default for CacheConfig {
-    fn default() -> Self {
-        CacheConfig {
-            current_metadata: 300,
-            consistent_metadata: 2_592_000,
-        }
-    }
-}
-
-/// Limits on untrusted input (our own keys under `server`, not in the Go config).
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Largest accepted request body (413 above it).
-    pub max_body_bytes: usize,
-    /// Most multipart parts accepted in one publish (400 above it).
-    pub max_parts: usize,
-    /// Longest accepted GUN in bytes (the Go schema's column is varchar(255)).
-    pub max_gun_len: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_body_bytes: 128 * 1024 * 1024,
-            max_parts: 1024,
-            max_gun_len: 255,
-        }
-    }
 }
 
 /// The whole server configuration.
@@ -116,22 +60,9 @@ pub struct Config {
 }
 
 /// Lifetimes of server-generated metadata (spec-server §10.8). Our own keys
-/// `server.timestamp_expiry_seconds` / `server.snapshot_expiry_seconds` (not in Go) override them;
-/// the tests use short values to exercise re-signing on read.
-#[derive(Debug, Clone, Copy)]
-pub struct Expiry {
-    pub timestamp: chrono::Duration,
-    pub snapshot: chrono::Duration,
-}
-
-impl Default for Expiry {
-    fn default() -> Self {
-        Expiry {
-            timestamp: chrono::Duration::days(14),
-            snapshot: chrono::Duration::days(1095),
-        }
-    }
-}
+/// `server.timestamp_expiry_seconds` / `server.snapshot_expiry_seconds` (not in Go) override the
+/// Go defaults; the tests use short values to exercise re-signing on read.
+pub type Expiry = notary_tuf::validation::Lifetimes;
 
 /// Scalar keys that `NOTARY_SERVER_*` may override.
 const ENV_KEYS: &[&str] = &[

@@ -1,28 +1,29 @@
 //! notary-server: a Notary v1 TUF metadata server that the `notary` CLI and Docker Content Trust
 //! use unchanged (wire- and database-compatible with Go notary-server 0.7).
 //!
-//! Layout: [`config`] (Go `server-config.json`), [`routes`] (the URL table), [`handlers`]
-//! (HTTP edge), [`publish`] / [`current`] / [`keys`] (domain operations), [`validate`] (bridge to
-//! notary-tuf), [`signer`] (keys in notary-signer or in-process), [`storage`]
-//! (diesel over SQLite / PostgreSQL / MySQL), [`cache`] (hot timestamp path), [`error`] (the
-//! Go error-code table).
+//! Layers, each importing only the ones below it:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`app`] | wiring: state from the config, the actix server |
+//! | [`auth`] | Docker token auth (middleware before the handler) |
+//! | [`http`] | the edge: route table, request parsing, status/code/envelope/header mapping |
+//! | [`trust`] | the trust service: reads, publish pipeline, re-signing, server keys, cache |
+//! | [`storage`] | `tuf_files` / `changefeed` over SQLite, PostgreSQL, MySQL |
+//! | [`signer`] | timestamp/snapshot keys in notary-signer or in-process |
+//! | [`gun`] | the `Gun` newtype and the GUN policy |
+//! | [`metrics`] | Prometheus counters and histograms (a leaf everything reports into) |
+//! | [`config`] | the Go `server-config.json` |
 
 pub mod app;
 pub mod auth;
-pub mod cache;
 pub mod config;
-pub mod current;
-pub mod error;
-pub mod handlers;
-pub mod keys;
-pub mod metadata;
+pub mod gun;
+pub mod http;
 pub mod metrics;
-pub mod multipart;
-pub mod publish;
-pub mod routes;
 pub mod signer;
 pub mod storage;
-pub mod validate;
+pub mod trust;
 
-pub use app::{server, AppState};
+pub use app::{server, state_from_config};
 pub use config::Config;

@@ -1,41 +1,31 @@
-//! The current chain of one GUN computed from its rows (timestamp → snapshot → checksums), as the
-//! read path resolves it, plus the few fields an operator wants to see.
+//! The current chain of one GUN from its rows, resolved by the server's one resolver
+//! ([`notary_server::trust::chain`]), plus the few fields an operator wants to see.
 
 use std::collections::BTreeMap;
 
-use notary_server::metadata;
 use notary_server::storage::GunFile;
-use serde_json::Value;
+use notary_server::trust::chain::{self, InMemoryRows, Wanted};
+use notary_tuf::data::SignedMeta;
+use notary_tuf::view::RootView;
 
 /// role → the row the current chain serves for it (timestamp and snapshot included). Empty when
-/// the GUN has no live timestamp or the timestamp names no stored snapshot.
+/// the GUN has no live timestamp or its chain cannot be read; only the timestamp when the
+/// snapshot it names is not stored.
 pub fn current(files: &[GunFile]) -> BTreeMap<String, &GunFile> {
     let mut out = BTreeMap::new();
-    let live = || files.iter().filter(|f| !f.deleted);
-    let Some(ts) = live()
-        .filter(|f| f.role == "timestamp")
-        .max_by_key(|f| f.version)
-    else {
+    let Ok(resolved) = chain::resolve(&mut InMemoryRows(files), Wanted::All) else {
         return out;
     };
-    out.insert("timestamp".to_string(), ts);
-    let Some(snap_sha) = metadata::parse_timestamp(&ts.data)
-        .ok()
-        .and_then(|t| t.snapshot_sha256_hex())
-    else {
-        return out;
-    };
-    let by_sha =
-        |role: &str, sha: &str| live().find(|f| f.role == role && f.sha256.as_deref() == Some(sha));
-    let Some(snap) = by_sha("snapshot", &snap_sha) else {
-        return out;
-    };
-    out.insert("snapshot".to_string(), snap);
-    if let Ok(info) = metadata::parse_snapshot(&snap.data) {
-        for (role, sha) in &info.role_sha256 {
-            if let Some(f) = by_sha(role, sha) {
-                out.insert(role.clone(), f);
-            }
+    let by_id = |id: i32| files.iter().find(|f| f.id == id);
+    if let Some(f) = by_id(resolved.timestamp.row.id) {
+        out.insert("timestamp".to_string(), f);
+    }
+    if let Some(f) = resolved.snapshot.as_ref().and_then(|s| by_id(s.row.id)) {
+        out.insert("snapshot".to_string(), f);
+    }
+    for (role, row) in &resolved.roles {
+        if let Some(f) = by_id(row.id) {
+            out.insert(role.clone(), f);
         }
     }
     out
@@ -54,18 +44,17 @@ pub fn current_root<'a>(
     })
 }
 
-/// `signed.expires` of a metadata file, as written.
+/// `signed.expires` of a metadata file, in Go's format.
 pub fn expires(data: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(data).ok()?;
-    v.get("signed")?
-        .get("expires")?
-        .as_str()
-        .map(str::to_string)
+    SignedMeta::parse(data)
+        .ok()
+        .map(|m| notary_tuf::cjson::format_time(&m.signed.expires))
 }
 
 /// The key IDs a root lists for `role` (empty when unreadable).
 pub fn role_key_ids(root: &[u8], role: &str) -> Vec<String> {
-    metadata::root_role_keys(root, role)
-        .map(|(k, _)| k.keys.into_iter().map(|k| k.id).collect())
+    RootView::parse(root)
+        .and_then(|r| r.role_keys(role))
+        .map(|(keys, _)| keys.into_iter().map(|k| k.id).collect())
         .unwrap_or_default()
 }

@@ -17,7 +17,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use notary_server::config::TrustServiceConfig;
-use notary_server::{AppState, Config};
+use notary_server::metrics::Metrics;
+use notary_server::Config;
 
 /// Operator commands on the server's database and signer.
 #[derive(Parser, Debug)]
@@ -90,13 +91,16 @@ async fn run(cfg: Config, command: Command) -> anyhow::Result<String> {
         }
         _ => "",
     };
-    let state = tokio::task::spawn_blocking(move || AppState::from_config(&cfg)).await??;
-    let signer = state.signer.as_ref();
+    let (store, signer) = tokio::task::spawn_blocking(move || {
+        notary_server::app::open_backends(&cfg, &Metrics::default())
+    })
+    .await??;
+    let signer = signer.as_ref();
     let out = match command {
-        Command::ListGuns => show::list_guns(&state.store).await,
-        Command::Show { gun } => show::show(&state.store, signer, &gun).await,
-        Command::ResetGun { gun, yes } => reset::reset_gun(&state.store, signer, &gun, yes).await,
-        Command::Retention { keep, yes } => retention::retention(&state.store, keep, yes).await,
+        Command::ListGuns => show::list_guns(&store).await,
+        Command::Show { gun } => show::show(&store, signer, &gun).await,
+        Command::ResetGun { gun, yes } => reset::reset_gun(&store, signer, &gun, yes).await,
+        Command::Retention { keep, yes } => retention::retention(&store, keep, yes).await,
     }?;
     Ok(format!("{note}{out}"))
 }

@@ -7,7 +7,8 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 
 use super::jwt::ResourceActions;
-use crate::routes::Operation;
+use crate::http::error::envelope;
+use crate::http::routes::{Operation, Scope};
 
 /// One required (type, name, action), serialized with Go's field names for the 401 detail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,7 +34,7 @@ impl AccessRecord {
     }
 }
 
-/// What a route needs: `None` for health and metrics (never authenticated).
+/// What a route needs (its row's [`Scope`]): `None` for health and metrics.
 pub fn required(op: Operation, gun: &str) -> Option<Vec<AccessRecord>> {
     let repo = |actions: &[&str]| {
         Some(
@@ -43,19 +44,12 @@ pub fn required(op: Operation, gun: &str) -> Option<Vec<AccessRecord>> {
                 .collect(),
         )
     };
-    match op {
-        Operation::Health | Operation::HealthLive | Operation::HealthReady | Operation::Metrics => {
-            None
-        }
-        Operation::UpdateTuf | Operation::GetKey => repo(&["push", "pull"]),
-        Operation::GetRoleByHash
-        | Operation::GetRoleByVersion
-        | Operation::GetRole
-        | Operation::Changefeed => repo(&["pull"]),
-        Operation::RotateKey | Operation::DeleteTuf => repo(&["*"]),
-        Operation::Base | Operation::GlobalChangefeed | Operation::NotFound => {
-            Some(vec![AccessRecord::new("registry", "catalog", "*")])
-        }
+    match op.route().scope {
+        Scope::Open => None,
+        Scope::PushPull => repo(&["push", "pull"]),
+        Scope::Pull => repo(&["pull"]),
+        Scope::All => repo(&["*"]),
+        Scope::Catalog => Some(vec![AccessRecord::new("registry", "catalog", "*")]),
     }
 }
 
@@ -152,16 +146,7 @@ pub fn challenge(
 /// with Go's `json.Encoder` (HTML escaping, trailing newline).
 pub fn unauthorized_body(records: &[AccessRecord]) -> String {
     let detail = serde_json::to_string(records).unwrap_or_else(|_| "[]".into());
-    let mut s = format!(
-        "{{\"errors\":[{{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\",\"detail\":{detail}}}]}}"
-    )
-    .replace('<', "\\u003c")
-    .replace('>', "\\u003e")
-    .replace('&', "\\u0026")
-    .replace('\u{2028}', "\\u2028")
-    .replace('\u{2029}', "\\u2029");
-    s.push('\n');
-    s
+    envelope("UNAUTHORIZED", "authentication required", Some(&detail))
 }
 
 /// The full 401 response.

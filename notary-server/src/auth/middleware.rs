@@ -12,8 +12,9 @@ use actix_web::{web, Error};
 use futures::future::LocalBoxFuture;
 
 use super::{access, AuthConfig, TokenAuth};
-use crate::app::AppState;
-use crate::routes::Routed;
+use crate::gun::GunError;
+use crate::http::routes::Routed;
+use crate::http::HttpState;
 
 /// Wraps the app; without an `auth` config it lets everything through (Go's behaviour).
 #[derive(Clone)]
@@ -83,16 +84,18 @@ where
 /// `Some(401 response)` when the request must be refused.
 fn check(auth: &TokenAuth, req: &ServiceRequest) -> Option<actix_web::HttpResponse> {
     let started = std::time::Instant::now();
-    let state = req.app_data::<web::Data<AppState>>()?;
+    let state = req.app_data::<web::Data<HttpState>>()?;
     let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy();
     let Routed::Matched(op, params) = state.router.route(req.method(), &path) else {
         return None;
     };
     // The GUN prefix filter runs before auth (§8.5): a GUN outside the prefixes gets the
     // handler's prefix error, not a challenge.
-    if op.has_gun()
-        && !state.gun_prefixes.is_empty()
-        && !state.gun_prefixes.iter().any(|p| params.gun.starts_with(p))
+    if op.route().has_gun
+        && matches!(
+            state.guns.parse(&params.gun),
+            Err(GunError::PrefixNotAllowed(_))
+        )
     {
         return None;
     }

@@ -1,6 +1,7 @@
 //! notary-signer over gRPC (spec-signer §4): TLS with the configured CA (exclusive root pool),
 //! a client certificate for mTLS, ALPN h2, and a deadline on every call.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,7 +13,16 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
 use super::{CryptoService, SignerError, SignerKey};
-use crate::config::RemoteSignerConfig;
+
+/// `trust_service` with `type: remote`.
+#[derive(Debug, Clone)]
+pub struct RemoteSignerConfig {
+    pub hostname: String,
+    pub port: String,
+    pub tls_ca_file: Option<PathBuf>,
+    pub tls_client_cert: Option<PathBuf>,
+    pub tls_client_key: Option<PathBuf>,
+}
 
 /// Deadline of every signer RPC.
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);

@@ -10,7 +10,7 @@ use notary_db::{Backend, Manager, Migrations};
 pub use notary_db::AnyConnection;
 
 use super::StoreError;
-use crate::config::StorageConfig;
+use super::StorageConfig;
 
 pub type DbPool = Pool<Manager>;
 

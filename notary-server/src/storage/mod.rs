@@ -19,8 +19,20 @@ use connection::DbPool;
 pub use maintenance::{GunFile, PrunedRow};
 use schema::{changefeed, tuf_files};
 
-use crate::config::StorageConfig;
 use crate::metrics::OpHistograms;
+
+/// Which metadata store to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// In-process SQLite at this path (`sqlite3` backend; `:memory:` allowed for tests).
+    Sqlite(String),
+    /// A `postgres://` URL.
+    Postgres(String),
+    /// A `mysql://` URL (Go DSNs `user:pass@tcp(host:port)/db?...` are converted).
+    Mysql(String),
+    /// Go's `memory` backend: served by an in-memory SQLite database.
+    Memory,
+}
 
 /// Errors crossing the storage interface.
 #[derive(Debug, thiserror::Error)]
@@ -71,15 +83,44 @@ pub struct Change {
     pub category: String,
 }
 
-/// The current chain of a GUN read on one connection: newest timestamp, the snapshot it names,
-/// and the requested roles at the checksums that snapshot names.
-#[derive(Debug, Clone)]
-pub struct ChainRows {
-    pub timestamp: StoredFile,
-    /// `None` when the timestamp names no usable snapshot checksum or the row is missing.
-    pub snapshot: Option<StoredFile>,
-    pub roles: Vec<(String, StoredFile)>,
+/// Row reads of one GUN on one connection (see [`Store::read`]).
+pub struct Reader<'c> {
+    conn: &'c mut AnyConnection,
+    gun: &'c str,
 }
+
+impl Reader<'_> {
+    /// The GUN's newest live timestamp row.
+    pub fn newest_timestamp(&mut self) -> Result<Option<StoredFile>, StoreError> {
+        Ok(tuf_files::table
+            .filter(tuf_files::gun.eq(self.gun))
+            .filter(tuf_files::role.eq("timestamp"))
+            .filter(tuf_files::deleted_at.is_null())
+            .order(tuf_files::version.desc())
+            .select(FILE_COLUMNS)
+            .first::<FileRow>(self.conn)
+            .optional()
+            .map(live)?)
+    }
+
+    /// The live row of `role` whose bytes hash to `sha256` (lower-case hex).
+    pub fn by_checksum(&mut self, role: &str, sha256: &str) -> Result<Option<StoredFile>, StoreError> {
+        select_by_checksum(self.conn, self.gun, role, sha256)
+    }
+}
+
+/// The columns of a [`FileRow`].
+const FILE_COLUMNS: (
+    tuf_files::id,
+    tuf_files::version,
+    tuf_files::created_at,
+    tuf_files::data,
+) = (
+    tuf_files::id,
+    tuf_files::version,
+    tuf_files::created_at,
+    tuf_files::data,
+);
 
 fn select_by_checksum(
     c: &mut AnyConnection,
@@ -92,12 +133,7 @@ fn select_by_checksum(
         .filter(tuf_files::role.eq(role))
         .filter(tuf_files::sha256.eq(sha))
         .filter(tuf_files::deleted_at.is_null())
-        .select((
-            tuf_files::id,
-            tuf_files::version,
-            tuf_files::created_at,
-            tuf_files::data,
-        ))
+        .select(FILE_COLUMNS)
         .first::<FileRow>(c)
         .optional()
         .map(live)?)
@@ -178,58 +214,30 @@ impl Store {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Reads the current chain in one blocking call. `snapshot_sha` extracts the snapshot
-    /// checksum from timestamp bytes; `role_sha` a role's checksum from snapshot bytes (parsing
-    /// stays with the caller). No timestamp → [`StoreError::NotFound`].
-    pub async fn current_chain<F, G>(
-        &self,
-        gun: &str,
-        roles: Vec<String>,
-        snapshot_sha: F,
-        role_sha: G,
-    ) -> Result<ChainRows, StoreError>
+    /// Runs `f` on one pooled connection with a [`Reader`] for `gun` (the chain resolver
+    /// reads several rows this way in one blocking call). `op` names the operation in
+    /// `notary_server_db_duration_seconds`.
+    pub async fn read<T, E, F>(&self, op: &'static str, gun: &str, f: F) -> Result<T, E>
     where
-        F: Fn(&[u8]) -> Option<String> + Send + 'static,
-        G: Fn(&[u8], &str) -> Option<String> + Send + 'static,
+        F: FnOnce(&mut Reader<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         let gun = gun.to_string();
-        self.timed("current_chain", move |c| {
-            let timestamp = tuf_files::table
-                .filter(tuf_files::gun.eq(&gun))
-                .filter(tuf_files::role.eq("timestamp"))
-                .filter(tuf_files::deleted_at.is_null())
-                .order(tuf_files::version.desc())
-                .select((
-                    tuf_files::id,
-                    tuf_files::version,
-                    tuf_files::created_at,
-                    tuf_files::data,
-                ))
-                .first::<FileRow>(c)
-                .optional()
-                .map(live)?
-                .ok_or(StoreError::NotFound)?;
-            let snapshot = match snapshot_sha(&timestamp.data) {
-                Some(sha) => select_by_checksum(c, &gun, "snapshot", &sha)?,
-                None => None,
-            };
-            let mut out = Vec::new();
-            if let Some(snap) = &snapshot {
-                for role in roles {
-                    if let Some(sha) = role_sha(&snap.data, &role) {
-                        if let Some(f) = select_by_checksum(c, &gun, &role, &sha)? {
-                            out.push((role, f));
-                        }
-                    }
-                }
-            }
-            Ok(ChainRows {
-                timestamp,
-                snapshot,
-                roles: out,
+        let started = Instant::now();
+        let pool = self.pool.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| StoreError::Connect(e.to_string()))?;
+            f(&mut Reader {
+                conn: &mut conn,
+                gun: &gun,
             })
         })
         .await
+        .map_err(|e| E::from(StoreError::Task(e.to_string())))
+        .and_then(|r| r);
+        self.timings.observe(op, started.elapsed());
+        res
     }
 
     /// Id and version of the newest timestamp row of a GUN, if any (a cheap change probe).
@@ -276,12 +284,7 @@ impl Store {
                 .filter(tuf_files::role.eq(&role))
                 .filter(tuf_files::version.eq(version))
                 .filter(tuf_files::deleted_at.is_null())
-                .select((
-                    tuf_files::id,
-                    tuf_files::version,
-                    tuf_files::created_at,
-                    tuf_files::data,
-                ))
+                .select(FILE_COLUMNS)
                 .first::<FileRow>(c)
                 .optional()
                 .map(live)?

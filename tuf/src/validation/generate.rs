@@ -10,6 +10,45 @@ use crate::cjson;
 use crate::data::{FileMeta, RoleName, Root, SignedFile, Snapshot, Timestamp};
 use crate::error::TufError;
 
+/// Lifetimes of the snapshots and timestamps the server generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// How long a generated timestamp is valid.
+    pub timestamp: Duration,
+    /// How long a generated snapshot is valid.
+    pub snapshot: Duration,
+}
+
+impl Default for Lifetimes {
+    /// The Go server's: 14 days for timestamps, 3 × 365 days for snapshots.
+    fn default() -> Self {
+        Lifetimes {
+            timestamp: Duration::days(TIMESTAMP_EXPIRY_DAYS),
+            snapshot: Duration::days(SNAPSHOT_EXPIRY_DAYS),
+        }
+    }
+}
+
+/// When metadata is generated and how long it stays valid: `now` is the time checks run
+/// against and the start of every generated lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    /// The current time.
+    pub now: DateTime<Utc>,
+    /// Lifetimes of generated metadata.
+    pub lifetimes: Lifetimes,
+}
+
+impl From<DateTime<Utc>> for Moment {
+    /// `now` with the default [`Lifetimes`].
+    fn from(now: DateTime<Utc>) -> Self {
+        Moment {
+            now,
+            lifetimes: Lifetimes::default(),
+        }
+    }
+}
+
 /// Server-generated snapshot lifetime: 3 × 365 days.
 pub const SNAPSHOT_EXPIRY_DAYS: i64 = 3 * 365;
 /// Server-generated timestamp lifetime: 14 days.
@@ -36,10 +75,11 @@ fn canonical<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ValidationError> {
 /// Go `GenerateSnapshot` + `SignSnapshot` up to the signing: start from `prev` (structure
 /// checked, signatures not) or from nothing (then `targets` must be loaded), overwrite the
 /// entries of every file loaded in the builder with file meta of its exact bytes, bump the
-/// version, expire in 3 years.
+/// version, expire after `lifetime`.
 pub(crate) fn snapshot_to_sign(
     b: &Builder,
     prev: Option<&[u8]>,
+    lifetime: Duration,
 ) -> Result<ToSign, ValidationError> {
     let root = &b
         .root
@@ -63,7 +103,7 @@ pub(crate) fn snapshot_to_sign(
         meta.insert(name, FileMeta::from_bytes(bytes));
     }
     let version = prev_version + 1;
-    let snapshot = Snapshot::new(b.now + Duration::days(SNAPSHOT_EXPIRY_DAYS), version, meta);
+    let snapshot = Snapshot::new(b.now + lifetime, version, meta);
     let keys = builder::base_role(root, "snapshot").map_err(ValidationError::validation)?;
     Ok(ToSign {
         role: RoleName::Snapshot,
@@ -98,7 +138,7 @@ pub(crate) fn timestamp_to_sign(
     prev: Option<&[u8]>,
     snapshot_bytes: &[u8],
     root: &Root,
-    now: DateTime<Utc>,
+    at: Moment,
 ) -> Result<ToSign, ValidationError> {
     let prev_version = match prev {
         None => 0,
@@ -110,7 +150,7 @@ pub(crate) fn timestamp_to_sign(
     };
     let version = prev_version + 1;
     let ts = Timestamp::new(
-        now + Duration::days(TIMESTAMP_EXPIRY_DAYS),
+        at.now + at.lifetimes.timestamp,
         version,
         snapshot_bytes,
     );

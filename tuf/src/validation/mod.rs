@@ -26,7 +26,7 @@ pub use error::{
     DetailError, ValidationDetail, ValidationError, MSG_NO_ROOT, MSG_NO_SNAPSHOT_KEY,
     MSG_NO_TIMESTAMP_KEY,
 };
-pub use generate::{SNAPSHOT_EXPIRY_DAYS, TIMESTAMP_EXPIRY_DAYS};
+pub use generate::{Lifetimes, Moment, SNAPSHOT_EXPIRY_DAYS, TIMESTAMP_EXPIRY_DAYS};
 
 use builder::Builder;
 
@@ -144,6 +144,7 @@ pub struct UpdatePlan {
     pub snapshot: SnapshotPlan,
     root: Root,
     prev_timestamp: Option<Vec<u8>>,
+    lifetimes: Lifetimes,
 }
 
 impl UpdatePlan {
@@ -159,6 +160,7 @@ impl UpdatePlan {
 
     /// The timestamp to sign once the final snapshot bytes are known (uploaded bytes, or the
     /// bytes returned by [`ToSign::finish`] for the generated snapshot).
+    /// The timestamp expires after the lifetime the update was validated with.
     pub fn timestamp_to_sign(
         &self,
         snapshot_bytes: &[u8],
@@ -168,7 +170,10 @@ impl UpdatePlan {
             self.prev_timestamp.as_deref(),
             snapshot_bytes,
             &self.root,
-            now,
+            Moment {
+                now,
+                lifetimes: self.lifetimes,
+            },
         )
     }
 
@@ -194,12 +199,15 @@ pub fn stored_targets_needed(uploads: &[Upload]) -> BTreeSet<RoleName> {
 
 /// Validate an atomic update (spec-server §3.5–3.10). On success, the plan tells what to write
 /// and what to sign; the timestamp is built afterwards with [`UpdatePlan::timestamp_to_sign`].
+/// `at` is the time of the update and the lifetimes of what the server generates (a bare
+/// `DateTime<Utc>` means the spec's default lifetimes).
 pub fn validate_update(
     gun: &str,
     stored: &StoredRepo,
     uploads: Vec<Upload>,
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
 ) -> Result<UpdatePlan, ValidationError> {
+    let Moment { now, lifetimes } = at.into();
     // 1. Index the upload (last one wins).
     let mut roles: BTreeMap<RoleName, Vec<u8>> = BTreeMap::new();
     for u in uploads {
@@ -278,7 +286,11 @@ pub fn validate_update(
                 bytes: bytes.clone(),
             })
         }
-        None => SnapshotPlan::Generate(generate::snapshot_to_sign(&b, stored.snapshot.as_deref())?),
+        None => SnapshotPlan::Generate(generate::snapshot_to_sign(
+            &b,
+            stored.snapshot.as_deref(),
+            lifetimes.snapshot,
+        )?),
     };
 
     // 6. The timestamp is always generated (an uploaded one is ignored): see
@@ -293,6 +305,7 @@ pub fn validate_update(
         snapshot,
         root,
         prev_timestamp: stored.timestamp.clone(),
+        lifetimes,
     })
 }
 
@@ -302,16 +315,16 @@ fn upload_version(bytes: &[u8]) -> Result<i64, TufError> {
 }
 
 /// Build the next timestamp (spec-server §3.11): version = previous + 1 (1 without a previous
-/// one), expires = now + 14 days, `meta.snapshot` = length, sha256 and sha512 of
+/// one), expires = now + the timestamp lifetime (14 days by default), `meta.snapshot` = length, sha256 and sha512 of
 /// `snapshot_bytes`. A previous timestamp that is not JSON → [`ValidationError::NoDetail`]; one
 /// with an invalid structure → `ErrValidation`.
 pub fn timestamp_to_sign(
     prev_timestamp: Option<&[u8]>,
     snapshot_bytes: &[u8],
     root: &Root,
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
 ) -> Result<TimestampToSign, ValidationError> {
-    generate::timestamp_to_sign(prev_timestamp, snapshot_bytes, root, now)
+    generate::timestamp_to_sign(prev_timestamp, snapshot_bytes, root, at.into())
 }
 
 /// Read path (spec-server §4.3 steps 1–2): the hex sha256 of the snapshot the timestamp points
@@ -334,8 +347,9 @@ pub fn snapshot_to_resign(
     gun: &str,
     root_bytes: &[u8],
     snapshot_bytes: &[u8],
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
 ) -> Result<Option<SnapshotToSign>, ValidationError> {
+    let Moment { now, lifetimes } = at.into();
     let sn = SignedFile::<Snapshot>::parse(snapshot_bytes)?;
     if sn.signed.expires >= now {
         return Ok(None);
@@ -345,7 +359,7 @@ pub fn snapshot_to_resign(
         builder::load_root(gun, root_bytes, None, 1, true, now)
             .map_err(ValidationError::no_detail)?,
     );
-    generate::snapshot_to_sign(&b, Some(snapshot_bytes)).map(Some)
+    generate::snapshot_to_sign(&b, Some(snapshot_bytes), lifetimes.snapshot).map(Some)
 }
 
 /// Read path (spec-server §4.3 steps 4–5): `None` if the stored timestamp has not expired and
@@ -357,8 +371,10 @@ pub fn timestamp_to_resign(
     root_bytes: &[u8],
     snapshot_bytes: &[u8],
     timestamp_bytes: &[u8],
-    now: DateTime<Utc>,
+    at: impl Into<Moment>,
 ) -> Result<Option<TimestampToSign>, ValidationError> {
+    let at = at.into();
+    let now = at.now;
     let ts = SignedFile::<Timestamp>::parse(timestamp_bytes)?;
     let snapshot_matches = ts
         .signed
@@ -379,5 +395,5 @@ pub fn timestamp_to_resign(
         .as_ref()
         .map(|r| &r.root)
         .ok_or_else(|| ValidationError::no_detail("root must be loaded first"))?;
-    timestamp_to_sign(Some(timestamp_bytes), snapshot_bytes, root, now).map(Some)
+    timestamp_to_sign(Some(timestamp_bytes), snapshot_bytes, root, at).map(Some)
 }

@@ -6,8 +6,6 @@
 //! kept with its slashes, the field name ignored). The general-purpose multipart crates reject
 //! or normalise some of these cases differently.
 
-use serde_json::Value;
-
 /// Why a body was rejected.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MultipartError {
@@ -214,79 +212,6 @@ fn parse_media_type(s: &str) -> Option<(String, Vec<(String, String)>)> {
     Some((media, params))
 }
 
-/// Handler step 4.4: the part must decode into the envelope shape (spec-server §3.3); returns
-/// `signed.version` (0 when absent). `None` means `MALFORMED_JSON`.
-pub fn envelope_version(bytes: &[u8]) -> Option<i64> {
-    // Go decodes the first JSON value and ignores trailing bytes.
-    let v: Value = serde_json::Deserializer::from_slice(bytes)
-        .into_iter::<Value>()
-        .next()?
-        .ok()?;
-    let obj = match &v {
-        Value::Null => return Some(0),
-        Value::Object(m) => m,
-        _ => return None,
-    };
-    let field = |m: &'_ serde_json::Map<String, Value>, name: &str| -> Option<Value> {
-        // Go matches JSON keys to struct fields case-insensitively; the last match wins.
-        m.iter()
-            .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    let mut version = 0;
-    match field(obj, "signed") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(s)) => {
-            match field(&s, "version") {
-                None | Some(Value::Null) => {}
-                Some(Value::Number(n)) => version = n.as_i64()?,
-                Some(_) => return None,
-            }
-            match field(&s, "expires") {
-                None | Some(Value::Null) => {}
-                Some(Value::String(t)) => {
-                    chrono::DateTime::parse_from_rfc3339(&t).ok()?;
-                }
-                Some(_) => return None,
-            }
-            match field(&s, "_type") {
-                None | Some(Value::Null) | Some(Value::String(_)) => {}
-                Some(_) => return None,
-            }
-        }
-        Some(_) => return None,
-    }
-    match field(obj, "signatures") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(sigs)) => {
-            for s in &sigs {
-                let s = match s {
-                    Value::Null => continue,
-                    Value::Object(s) => s,
-                    _ => return None,
-                };
-                for name in ["keyid", "method"] {
-                    match field(s, name) {
-                        None | Some(Value::Null) | Some(Value::String(_)) => {}
-                        Some(_) => return None,
-                    }
-                }
-                match field(s, "sig") {
-                    None | Some(Value::Null) => {}
-                    Some(Value::String(b)) => {
-                        use base64::Engine as _;
-                        base64::engine::general_purpose::STANDARD.decode(b).ok()?;
-                    }
-                    Some(_) => return None,
-                }
-            }
-        }
-        Some(_) => return None,
-    }
-    Some(version)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,28 +281,6 @@ mod tests {
     }
 
     #[test]
-    fn envelope_shapes() {
-        assert_eq!(
-            envelope_version(b"{\"signed\":{\"version\":3},\"signatures\":[]}"),
-            Some(3)
-        );
-        assert_eq!(envelope_version(b"null"), Some(0));
-        assert_eq!(envelope_version(b"{} trailing"), Some(0));
-        assert_eq!(envelope_version(b"{\"signed\":{\"version\":1.5}}"), None);
-        assert_eq!(envelope_version(b"{\"signed\":{\"version\":\"1\"}}"), None);
-        assert_eq!(
-            envelope_version(b"{\"signed\":{\"expires\":\"soon\"}}"),
-            None
-        );
-        assert_eq!(
-            envelope_version(b"{\"signatures\":[{\"sig\":\"!!\"}]}"),
-            None
-        );
-        assert_eq!(envelope_version(b"[1]"), None);
-        assert_eq!(envelope_version(b"not json"), None);
-    }
-
-    #[test]
     fn never_panics_on_garbage() {
         // Deterministic xorshift: bodies stitched from multipart-ish fragments and noise.
         let pieces: [&[u8]; 10] = [
@@ -403,7 +306,7 @@ mod tests {
                 body.extend_from_slice(pieces[((x >> (i * 4)) % 10) as usize]);
             }
             let _ = parse(&body, "b", 5);
-            let _ = envelope_version(&body);
+            let _ = notary_tuf::data::SignedMeta::parse(&body);
             let _ = parse_media_type(&String::from_utf8_lossy(&body));
         }
     }

@@ -1,5 +1,10 @@
-//! The URL table of the Go server (spec-server §1.1), in registration order (= match priority),
-//! matched against the percent-decoded path.
+//! The one route table (spec-server §1.1, plus our health and metrics routes): each row says
+//! the method, the path pattern, the operation, the access it needs under token auth, whether
+//! it has a GUN, and whether it is counted in the request metrics. Rows are matched in order
+//! (= Go's registration order = priority) against the percent-decoded path.
+//!
+//! Adding a route: add an [`Operation`], a row to [`ROUTES`], and its arm in
+//! `super::dispatch::handle`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -10,60 +15,176 @@ use regex::Regex;
 /// Which handler a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
+    /// `GET /v2/`.
     Base,
+    /// Publish: `POST /v2/<gun>/_trust/tuf/`.
     UpdateTuf,
+    /// `GET …/<role>.<checksum>.json`.
     GetRoleByHash,
+    /// `GET …/<version>.<role>.json`.
     GetRoleByVersion,
+    /// `GET …/<role>.json`.
     GetRole,
+    /// `GET …/{timestamp,snapshot}.key`.
     GetKey,
+    /// `POST …/{timestamp,snapshot}.key`.
     RotateKey,
+    /// `DELETE /v2/<gun>/_trust/tuf/`.
     DeleteTuf,
+    /// `GET /v2/<gun>/_trust/changefeed`.
     Changefeed,
+    /// `GET /v2/_trust/changefeed`.
     GlobalChangefeed,
+    /// `GET /_notary_server/health`.
     Health,
     /// `/_notary_server/health/live`: the process serves (no dependency checks).
     HealthLive,
     /// `/_notary_server/health/ready`: the checks of [`Operation::Health`].
     HealthReady,
+    /// `GET /metrics`.
     Metrics,
+    /// Go's catch-all: 404 `METADATA_NOT_FOUND`.
     NotFound,
 }
 
-impl Operation {
-    /// The operation name used as the metrics label (Go's names where Go has one).
-    pub fn name(self) -> &'static str {
+/// Access a route needs under token auth (spec-server §8.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Never authenticated (health, metrics).
+    Open,
+    /// `repository:<gun>:pull`.
+    Pull,
+    /// `repository:<gun>:push,pull`.
+    PushPull,
+    /// `repository:<gun>:*`.
+    All,
+    /// `registry:catalog:*` (routes without a GUN).
+    Catalog,
+}
+
+/// Which methods a row takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `DELETE`.
+    Delete,
+    /// Go's catch-all methods: GET, POST, PUT, HEAD, DELETE.
+    CatchAll,
+}
+
+impl Verb {
+    fn accepts(self, m: &Method) -> bool {
         match self {
-            Operation::Base => "Base",
-            Operation::UpdateTuf => "UpdateTUF",
-            Operation::GetRoleByHash => "GetRoleByHash",
-            Operation::GetRoleByVersion => "GetRoleByVersion",
-            Operation::GetRole => "GetRole",
-            Operation::GetKey => "GetKey",
-            Operation::RotateKey => "RotateKey",
-            Operation::DeleteTuf => "DeleteTUF",
-            Operation::Changefeed => "Changefeed",
-            Operation::GlobalChangefeed => "GlobalChangefeed",
-            Operation::Health => "Health",
-            Operation::HealthLive => "HealthLive",
-            Operation::HealthReady => "HealthReady",
-            Operation::Metrics => "Metrics",
-            Operation::NotFound => "NotFound",
+            Verb::Get => m == Method::GET,
+            Verb::Post => m == Method::POST,
+            Verb::Delete => m == Method::DELETE,
+            Verb::CatchAll => [
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::HEAD,
+                Method::DELETE,
+            ]
+            .contains(m),
         }
     }
+}
 
-    /// Whether the route has a `gun` variable (prefix filter and GUN limits apply).
-    pub fn has_gun(self) -> bool {
-        matches!(
-            self,
-            Operation::UpdateTuf
-                | Operation::GetRoleByHash
-                | Operation::GetRoleByVersion
-                | Operation::GetRole
-                | Operation::GetKey
-                | Operation::RotateKey
-                | Operation::DeleteTuf
-                | Operation::Changefeed
-        )
+/// One row of the table.
+#[derive(Debug)]
+pub struct Route {
+    /// Methods taken.
+    pub verb: Verb,
+    /// Anchored regex; `{gun}` and `{role}` stand for the GUN and role-name patterns.
+    pub pattern: &'static str,
+    /// The handler.
+    pub op: Operation,
+    /// The operation name used as the metrics label (Go's names where Go has one).
+    pub name: &'static str,
+    /// Access needed under token auth.
+    pub scope: Scope,
+    /// Whether the path has a GUN (the GUN policy applies).
+    pub has_gun: bool,
+    /// Whether requests are counted in `notary_server_http_requests_total` and the latency
+    /// histogram (health checks and scrapes are not).
+    pub metered: bool,
+}
+
+const fn row(
+    verb: Verb,
+    pattern: &'static str,
+    op: Operation,
+    name: &'static str,
+    scope: Scope,
+    has_gun: bool,
+    metered: bool,
+) -> Route {
+    Route {
+        verb,
+        pattern,
+        op,
+        name,
+        scope,
+        has_gun,
+        metered,
+    }
+}
+
+use Operation as O;
+use Scope as S;
+use Verb as V;
+
+/// The table, in match order; the last row is the catch-all.
+pub static ROUTES: [Route; 15] = [
+    row(V::Get, r"^/v2/$", O::Base, "Base", S::Catalog, false, true),
+    row(V::Post, r"^/v2/{gun}/_trust/tuf/$", O::UpdateTuf, "UpdateTUF", S::PushPull, true, true),
+    row(
+        V::Get,
+        r"^/v2/{gun}/_trust/tuf/(?P<role>{role})\.(?P<checksum>[a-fA-F0-9]{64}|[a-fA-F0-9]{96}|[a-fA-F0-9]{128})\.json$",
+        O::GetRoleByHash,
+        "GetRoleByHash",
+        S::Pull,
+        true,
+        true,
+    ),
+    row(
+        V::Get,
+        r"^/v2/{gun}/_trust/tuf/(?P<version>[1-9]*[0-9]+)\.(?P<role>{role})\.json$",
+        O::GetRoleByVersion,
+        "GetRoleByVersion",
+        S::Pull,
+        true,
+        true,
+    ),
+    row(V::Get, r"^/v2/{gun}/_trust/tuf/(?P<role>{role})\.json$", O::GetRole, "GetRole", S::Pull, true, true),
+    row(V::Get, r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$", O::GetKey, "GetKey", S::PushPull, true, true),
+    row(V::Post, r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$", O::RotateKey, "RotateKey", S::All, true, true),
+    row(V::Delete, r"^/v2/{gun}/_trust/tuf/$", O::DeleteTuf, "DeleteTUF", S::All, true, true),
+    row(V::Get, r"^/v2/{gun}/_trust/changefeed$", O::Changefeed, "Changefeed", S::Pull, true, true),
+    row(V::Get, r"^/v2/_trust/changefeed$", O::GlobalChangefeed, "GlobalChangefeed", S::Catalog, false, true),
+    row(V::Get, r"^/_notary_server/health$", O::Health, "Health", S::Open, false, false),
+    row(V::Get, r"^/_notary_server/health/live$", O::HealthLive, "HealthLive", S::Open, false, false),
+    row(V::Get, r"^/_notary_server/health/ready$", O::HealthReady, "HealthReady", S::Open, false, false),
+    row(V::Get, r"^/metrics$", O::Metrics, "Metrics", S::Open, false, false),
+    row(V::CatchAll, r"(?s)^.*$", O::NotFound, "NotFound", S::Catalog, false, true),
+];
+
+impl Operation {
+    /// This operation's row.
+    pub fn route(self) -> &'static Route {
+        // Every operation has exactly one row (unit-tested); the catch-all is the fallback.
+        ROUTES
+            .iter()
+            .find(|r| r.op == self)
+            .unwrap_or(&ROUTES[ROUTES.len() - 1])
+    }
+
+    /// The operation name used as the metrics label.
+    pub fn name(self) -> &'static str {
+        self.route().name
     }
 }
 
@@ -115,6 +236,7 @@ pub fn is_clean(p: &str) -> bool {
         && !p.ends_with("/..")
 }
 
+/// Role-name pattern of the Go router.
 const ROLE: &str = r"root|targets(?:/[^/\s]+)*|snapshot|timestamp";
 
 /// Longest GET path whose routing result is memoised.
@@ -132,85 +254,22 @@ thread_local! {
 
 /// The compiled table.
 pub struct Router {
-    routes: Vec<(Method, Operation, Regex)>,
+    routes: Vec<(&'static Route, Regex)>,
 }
+
+/// GUN pattern: anything without `*` (Go's `[^*]+`).
+const GUN: &str = r"(?P<gun>[^*]+)";
 
 impl Router {
     /// Compiles the table. The patterns are constants, so compilation cannot fail at run time;
     /// a unit test compiles them.
     pub fn new() -> Result<Router, regex::Error> {
-        let gun = r"(?P<gun>[^*]+)";
-        let table: Vec<(Method, Operation, String)> = vec![
-            (Method::GET, Operation::Base, r"^/v2/$".into()),
-            (
-                Method::POST,
-                Operation::UpdateTuf,
-                format!(r"^/v2/{gun}/_trust/tuf/$"),
-            ),
-            (
-                Method::GET,
-                Operation::GetRoleByHash,
-                format!(
-                    r"^/v2/{gun}/_trust/tuf/(?P<role>{ROLE})\.(?P<checksum>[a-fA-F0-9]{{64}}|[a-fA-F0-9]{{96}}|[a-fA-F0-9]{{128}})\.json$"
-                ),
-            ),
-            (
-                Method::GET,
-                Operation::GetRoleByVersion,
-                format!(
-                    r"^/v2/{gun}/_trust/tuf/(?P<version>[1-9]*[0-9]+)\.(?P<role>{ROLE})\.json$"
-                ),
-            ),
-            (
-                Method::GET,
-                Operation::GetRole,
-                format!(r"^/v2/{gun}/_trust/tuf/(?P<role>{ROLE})\.json$"),
-            ),
-            (
-                Method::GET,
-                Operation::GetKey,
-                format!(r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$"),
-            ),
-            (
-                Method::POST,
-                Operation::RotateKey,
-                format!(r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$"),
-            ),
-            (
-                Method::DELETE,
-                Operation::DeleteTuf,
-                format!(r"^/v2/{gun}/_trust/tuf/$"),
-            ),
-            (
-                Method::GET,
-                Operation::Changefeed,
-                format!(r"^/v2/{gun}/_trust/changefeed$"),
-            ),
-            (
-                Method::GET,
-                Operation::GlobalChangefeed,
-                r"^/v2/_trust/changefeed$".into(),
-            ),
-            (
-                Method::GET,
-                Operation::Health,
-                r"^/_notary_server/health$".into(),
-            ),
-            (
-                Method::GET,
-                Operation::HealthLive,
-                r"^/_notary_server/health/live$".into(),
-            ),
-            (
-                Method::GET,
-                Operation::HealthReady,
-                r"^/_notary_server/health/ready$".into(),
-            ),
-            (Method::GET, Operation::Metrics, r"^/metrics$".into()),
-        ];
-        let routes = table
-            .into_iter()
-            .map(|(m, op, re)| Ok((m, op, Regex::new(&re)?)))
+        let routes = ROUTES
+            .iter()
+            .map(|r| {
+                let re = r.pattern.replace("{gun}", GUN).replace("{role}", ROLE);
+                Ok((r, Regex::new(&re)?))
+            })
             .collect::<Result<Vec<_>, regex::Error>>()?;
         Ok(Router { routes })
     }
@@ -236,8 +295,8 @@ impl Router {
 
     /// Matches the table in order.
     fn route_uncached(&self, method: &Method, path: &str) -> Routed {
-        for (m, op, re) in &self.routes {
-            if m != method {
+        for (route, re) in &self.routes {
+            if !route.verb.accepts(method) {
                 continue;
             }
             if let Some(c) = re.captures(path) {
@@ -247,7 +306,7 @@ impl Router {
                         .unwrap_or_default()
                 };
                 return Routed::Matched(
-                    *op,
+                    route.op,
                     Params {
                         gun: get("gun"),
                         role: get("role"),
@@ -257,20 +316,7 @@ impl Router {
                 );
             }
         }
-        // The catch-all `/{other:.*}` takes these methods on every path.
-        if [
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::HEAD,
-            Method::DELETE,
-        ]
-        .contains(method)
-        {
-            Routed::Matched(Operation::NotFound, Params::default())
-        } else {
-            Routed::MethodNotAllowed
-        }
+        Routed::MethodNotAllowed
     }
 }
 
@@ -283,6 +329,19 @@ mod tests {
             Routed::Matched(op, params) => (op, params),
             Routed::MethodNotAllowed => panic!("405"),
         }
+    }
+
+    #[test]
+    fn every_operation_has_one_row() {
+        for op in [
+            O::Base, O::UpdateTuf, O::GetRoleByHash, O::GetRoleByVersion, O::GetRole, O::GetKey,
+            O::RotateKey, O::DeleteTuf, O::Changefeed, O::GlobalChangefeed, O::Health,
+            O::HealthLive, O::HealthReady, O::Metrics, O::NotFound,
+        ] {
+            assert_eq!(ROUTES.iter().filter(|r| r.op == op).count(), 1, "{op:?}");
+            assert_eq!(op.route().op, op);
+        }
+        assert_eq!(ROUTES.len(), 15);
     }
 
     #[test]

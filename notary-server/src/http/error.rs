@@ -1,10 +1,13 @@
-//! The error-code table of spec-server §2 and the one place where errors become HTTP responses.
+//! The error-code table of spec-server §2 and the one place where errors become HTTP responses:
+//! [`TrustError`], [`GunError`], upload errors and the 401 of token auth all get their status,
+//! Go code and envelope here.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
-use crate::storage::StoreError;
+use crate::gun::GunError;
+use crate::trust::TrustError;
 
 /// The Go `errcode` values notary-server emits (spec-server §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,21 +148,45 @@ impl ApiError {
         }
     }
 
-    /// The envelope bytes: Go `json.Encoder` output (HTML-escaped, trailing newline).
+    /// The envelope bytes (see [`envelope`]).
     pub fn body(&self) -> String {
-        let detail = match &self.detail {
-            Some(d) => format!(",\"detail\":{d}"),
-            None => String::new(),
-        };
-        let s = format!(
-            "{{\"errors\":[{{\"code\":{},\"message\":{}{detail}}}]}}",
-            Value::String(self.code.value().into()),
-            Value::String(self.code.message().into()),
-        );
-        let mut s = go_html_escape(&s);
-        s.push('\n');
-        s
+        envelope(
+            self.code.value(),
+            self.code.message(),
+            self.detail.as_deref(),
+        )
     }
+
+    /// The answer to a GUN the policy refuses: for a publish `INVALID_GUN` with the reason, for
+    /// reads of a GUN outside the prefixes `METADATA_NOT_FOUND` (spec-server §8.5).
+    pub fn from_gun(e: &GunError, publishing: bool) -> Self {
+        match e {
+            GunError::TooLong(_) => ApiError::with_detail(ErrorCode::InvalidGun, json!(e.to_string())),
+            GunError::PrefixNotAllowed(_) if publishing => {
+                ApiError::with_detail(ErrorCode::InvalidGun, json!(e.to_string()))
+            }
+            GunError::PrefixNotAllowed(_) | GunError::Invalid => {
+                ApiError::new(ErrorCode::MetadataNotFound)
+            }
+        }
+    }
+}
+
+/// A Go error envelope, byte for byte as Go's `json.Encoder` writes it (HTML-escaped, trailing
+/// newline): `{"errors":[{"code":…,"message":…[,"detail":…]}]}`. `detail` is JSON text.
+pub fn envelope(code: &str, message: &str, detail: Option<&str>) -> String {
+    let detail = match detail {
+        Some(d) => format!(",\"detail\":{d}"),
+        None => String::new(),
+    };
+    let s = format!(
+        "{{\"errors\":[{{\"code\":{},\"message\":{}{detail}}}]}}",
+        Value::String(code.into()),
+        Value::String(message.into()),
+    );
+    let mut s = go_html_escape(&s);
+    s.push('\n');
+    s
 }
 
 /// Go's encoder escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings. Outside strings these
@@ -184,13 +211,33 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<TrustError> for ApiError {
+    fn from(e: TrustError) -> Self {
         match e {
-            StoreError::NotFound => ApiError::not_found(),
-            StoreError::OldVersion => ApiError::with_detail(ErrorCode::Version, json!({})),
-            other => {
-                tracing::error!(error = %other, "storage error");
+            TrustError::NotFound => ApiError::not_found(),
+            TrustError::OldVersion => ApiError::with_detail(ErrorCode::Version, json!({})),
+            TrustError::InvalidUpdate(v) => {
+                if v.name().is_none() {
+                    tracing::warn!(error = %v.msg(), "update rejected (no detail)");
+                }
+                ApiError {
+                    code: ErrorCode::InvalidUpdate,
+                    detail: v.detail_json(),
+                }
+            }
+            TrustError::SignerUnavailable(msg) => {
+                tracing::error!(error = %msg, "signer unavailable");
+                ApiError::with_detail(
+                    ErrorCode::Unavailable,
+                    json!("the signing service is unavailable"),
+                )
+            }
+            TrustError::WriteFailed(msg) => {
+                tracing::error!(error = %msg, "publish write failed");
+                ApiError::new(ErrorCode::Updating)
+            }
+            TrustError::Internal(msg) => {
+                tracing::error!(error = %msg, "request failed");
                 ApiError::with_detail(ErrorCode::Unknown, json!({}))
             }
         }

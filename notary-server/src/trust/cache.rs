@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::current::Served;
+use super::File;
 
 /// Longest time an entry is served without asking the database.
 pub const REVALIDATE_AFTER: Duration = Duration::from_secs(1);
@@ -49,10 +49,13 @@ pub enum Freshness {
     Stale,
 }
 
-/// A cached current timestamp: the response (bytes and precomputed `ETag`/`Last-Modified`).
+/// A cached current timestamp and the checksum of the snapshot it names.
 #[derive(Debug)]
 pub struct CachedTimestamp {
-    pub served: Served,
+    /// The timestamp file.
+    pub file: File,
+    /// Lower-case hex sha256 of the snapshot the timestamp names.
+    pub snapshot_sha256: String,
     /// Id of the tuf_files row it came from.
     pub row_id: i32,
     /// Earliest of the timestamp's and the snapshot's expiry.
@@ -67,9 +70,16 @@ pub struct CachedTimestamp {
 impl CachedTimestamp {
     /// `checked_at` is the [`monotonic_nanos`] taken before the database read the entry
     /// comes from.
-    pub fn new(served: Served, row_id: i32, fresh_until: DateTime<Utc>, checked_at: u64) -> Self {
+    pub fn new(
+        file: File,
+        snapshot_sha256: String,
+        row_id: i32,
+        fresh_until: DateTime<Utc>,
+        checked_at: u64,
+    ) -> Self {
         CachedTimestamp {
-            served,
+            file,
+            snapshot_sha256,
             row_id,
             fresh_until,
             checked_at: AtomicU64::new(checked_at),
@@ -163,7 +173,8 @@ mod tests {
 
     fn entry(checked_at: u64) -> CachedTimestamp {
         CachedTimestamp::new(
-            Served::new(bytes::Bytes::from_static(b"{}"), Utc::now()),
+            File::new(bytes::Bytes::from_static(b"{}"), Utc::now()),
+            String::new(),
             1,
             Utc::now(),
             checked_at,

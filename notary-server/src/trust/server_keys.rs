@@ -1,0 +1,76 @@
+//! The server-held keys behind `GET|POST /v2/<gun>/_trust/tuf/{timestamp|snapshot}.key`
+//! (spec-server §5).
+
+use notary_tuf::view::RootView;
+
+use super::{TrustError, TrustService};
+use crate::gun::Gun;
+use crate::signer::SignerKey;
+
+/// The two roles whose keys the server may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerRole {
+    /// `timestamp`.
+    Timestamp,
+    /// `snapshot`.
+    Snapshot,
+}
+
+impl ServerRole {
+    /// The role name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerRole::Timestamp => "timestamp",
+            ServerRole::Snapshot => "snapshot",
+        }
+    }
+
+    /// `timestamp` or `snapshot`.
+    pub fn parse(s: &str) -> Option<ServerRole> {
+        match s {
+            "timestamp" => Some(ServerRole::Timestamp),
+            "snapshot" => Some(ServerRole::Snapshot),
+            _ => None,
+        }
+    }
+}
+
+impl TrustService {
+    /// The key the current root names for `role` if the signer holds it, else a new (or the
+    /// pending, never-used) key.
+    pub async fn server_key(&self, gun: &Gun, role: ServerRole) -> Result<SignerKey, TrustError> {
+        match self.current(gun, &notary_tuf::data::RoleName::Root).await {
+            Ok(root) => {
+                let root = RootView::parse(&root.bytes).map_err(TrustError::internal)?;
+                let (keys, _) = root
+                    .role_keys(role.as_str())
+                    .map_err(TrustError::internal)?;
+                for k in &keys {
+                    if let Some(found) = self
+                        .signer
+                        .public_key(&k.id)
+                        .await
+                        .map_err(TrustError::internal)?
+                    {
+                        return Ok(found);
+                    }
+                }
+            }
+            Err(TrustError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+        self.create_server_key(gun, role).await
+    }
+
+    /// Always asks the signer for a new (or the pending) key; nothing in storage changes.
+    pub async fn create_server_key(
+        &self,
+        gun: &Gun,
+        role: ServerRole,
+    ) -> Result<SignerKey, TrustError> {
+        self.signer
+            .create_key(role.as_str(), gun.as_str(), &self.settings.key_algorithm)
+            .await
+            .map_err(TrustError::internal)
+    }
+}
