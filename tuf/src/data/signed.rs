@@ -12,6 +12,7 @@ use crate::error::TufError;
 /// One entry of `signatures`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Signature {
+    /// The ID of the key that made the signature.
     #[serde(default, deserialize_with = "nullable")]
     pub keyid: String,
     /// Lower-cased when parsed (Go `Signature.UnmarshalJSON`).
@@ -26,7 +27,9 @@ pub struct Signature {
 /// verified over, after canonicalisation) and the signatures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Envelope {
+    /// The `signed` member, as parsed.
     pub signed: Value,
+    /// The `signatures` member (`null` entries are zero-value signatures).
     pub signatures: Vec<Signature>,
 }
 
@@ -97,11 +100,15 @@ fn json_kind(v: &Value) -> &'static str {
 pub struct SignedFile<T> {
     /// Exact bytes as received / stored (hashes are computed over these).
     pub raw: Vec<u8>,
+    /// The parsed envelope.
     pub envelope: Envelope,
+    /// `signed` decoded as the role object `T`.
     pub signed: T,
 }
 
 impl<T: DeserializeOwned> SignedFile<T> {
+    /// Parses a metadata file ([`Envelope::parse`], then [`Envelope::decode_signed`]); fails
+    /// when either does.
     pub fn parse(bytes: &[u8]) -> Result<SignedFile<T>, TufError> {
         let envelope = Envelope::parse(bytes)?;
         let signed = envelope.decode_signed()?;
@@ -116,10 +123,13 @@ impl<T: DeserializeOwned> SignedFile<T> {
 /// The fields common to every role object (Go `SignedCommon`), decoded leniently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedCommon {
+    /// `_type`, e.g. `Targets`.
     #[serde(rename = "_type", default, deserialize_with = "nullable")]
     pub type_: String,
+    /// `expires`; Go's zero time when missing.
     #[serde(default = "cjson::zero_time", with = "serde_util::time")]
     pub expires: DateTime<Utc>,
+    /// `version`.
     #[serde(default, deserialize_with = "nullable")]
     pub version: i64,
 }
@@ -134,42 +144,108 @@ impl Default for SignedCommon {
     }
 }
 
-/// The handler-side decode of an uploaded part (Go `SignedMeta`, spec-server §3.3): everything
-/// optional, zero values when missing, a top-level `null` accepted (version 0). An error here
-/// is the server's `MALFORMED_JSON`.
+/// The handler-side decode of an uploaded part (Go `SignedMeta` decoded with `json.Decoder`,
+/// spec-server §3.3): the first JSON value only (trailing bytes ignored), member names matched
+/// case-insensitively (the last match wins), everything optional with zero values when missing
+/// or `null`, a top-level `null` accepted (version 0). An error here is the server's
+/// `MALFORMED_JSON`; the server and the validation pipeline both decode uploads with this.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SignedMeta {
+    /// `signed`: `_type`, `expires`, `version`.
     pub signed: SignedCommon,
+    /// `signatures` (`null` entries are zero-value signatures).
     pub signatures: Vec<Signature>,
 }
 
+type Object = serde_json::Map<String, Value>;
+
+/// Go's case-insensitive member lookup; the last matching member wins. `null` is absent.
+fn member<'a>(m: &'a Object, name: &str) -> Option<&'a Value> {
+    m.iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_null())
+}
+
+fn malformed(what: &str) -> TufError {
+    TufError::MalformedJson(format!("cannot unmarshal {what}"))
+}
+
+fn string_member(m: &Object, name: &str) -> Result<String, TufError> {
+    match member(m, name) {
+        None => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(malformed(&format!("{name} into a string"))),
+    }
+}
+
 impl SignedMeta {
+    /// Decodes an uploaded part; see the type's documentation for the rules.
     pub fn parse(bytes: &[u8]) -> Result<SignedMeta, TufError> {
-        #[derive(Deserialize)]
-        struct Wire {
-            #[serde(default, deserialize_with = "nullable")]
-            signed: SignedCommon,
-            #[serde(default, deserialize_with = "serde_util::nullable_items")]
-            signatures: Vec<Signature>,
+        let value = serde_json::Deserializer::from_slice(bytes)
+            .into_iter::<Value>()
+            .next()
+            .ok_or_else(|| malformed("empty input"))??;
+        let obj = match &value {
+            Value::Null => return Ok(SignedMeta::default()),
+            Value::Object(m) => m,
+            other => {
+                return Err(malformed(&format!(
+                    "{} into signed metadata",
+                    json_kind(other)
+                )))
+            }
+        };
+        let mut out = SignedMeta::default();
+        match member(obj, "signed") {
+            None => {}
+            Some(Value::Object(s)) => {
+                out.signed.version = match member(s, "version") {
+                    None => 0,
+                    Some(Value::Number(n)) => n
+                        .as_i64()
+                        .ok_or_else(|| malformed("version into an integer"))?,
+                    Some(_) => return Err(malformed("version into an integer")),
+                };
+                if let Some(t) = member(s, "expires") {
+                    let t = t.as_str().ok_or_else(|| malformed("expires into a time"))?;
+                    out.signed.expires = DateTime::parse_from_rfc3339(t)
+                        .map_err(|_| malformed("expires into a time"))?
+                        .with_timezone(&Utc);
+                }
+                out.signed.type_ = string_member(s, "_type")?;
+            }
+            Some(_) => return Err(malformed("non-object into signed metadata")),
         }
-        let value: Value = serde_json::from_slice(bytes)?;
-        if value.is_null() {
-            return Ok(SignedMeta::default());
+        match member(obj, "signatures") {
+            None => {}
+            Some(Value::Array(sigs)) => {
+                for sig in sigs {
+                    let s = match sig {
+                        Value::Null => {
+                            out.signatures.push(Signature::default());
+                            continue;
+                        }
+                        Value::Object(s) => s,
+                        _ => return Err(malformed("non-object into a signature")),
+                    };
+                    let sig = match member(s, "sig") {
+                        None => Vec::new(),
+                        Some(Value::String(b)) => {
+                            serde_util::b64_decode(b).map_err(|_| malformed("sig from base64"))?
+                        }
+                        Some(_) => return Err(malformed("sig into bytes")),
+                    };
+                    out.signatures.push(Signature {
+                        keyid: string_member(s, "keyid")?,
+                        method: string_member(s, "method")?.to_lowercase(),
+                        sig,
+                    });
+                }
+            }
+            Some(_) => return Err(malformed("non-array into signatures")),
         }
-        // serde would also accept a struct written as an array; Go does not.
-        if !value.is_object()
-            || value
-                .get("signed")
-                .is_some_and(|s| !s.is_object() && !s.is_null())
-        {
-            return Err(TufError::MalformedJson(
-                "cannot unmarshal non-object into signed metadata".to_string(),
-            ));
-        }
-        let w: Wire = serde_json::from_value(value)?;
-        Ok(SignedMeta {
-            signed: w.signed,
-            signatures: w.signatures,
-        })
+        Ok(out)
     }
 }
