@@ -45,24 +45,33 @@ use crate::sign::assemble_signed;
 /// is uploaded (Go reads it only then), `timestamp` only to number the next timestamp.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredRepo {
+    /// The current root.
     pub root: Option<Vec<u8>>,
+    /// Current targets roles (`targets` and delegations) by name.
     pub targets: BTreeMap<RoleName, Vec<u8>>,
+    /// The current snapshot.
     pub snapshot: Option<Vec<u8>>,
+    /// The current timestamp.
     pub timestamp: Option<Vec<u8>>,
 }
 
 /// One uploaded metadata file. When the same role is uploaded twice the last one wins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
+    /// The role the part was named for.
     pub role: RoleName,
+    /// The part's exact bytes.
     pub bytes: Vec<u8>,
 }
 
 /// A file to write: role, version (from its `signed.version`) and exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaFile {
+    /// The role.
     pub role: RoleName,
+    /// Its `signed.version`.
     pub version: i64,
+    /// The exact bytes to store.
     pub bytes: Vec<u8>,
 }
 
@@ -72,6 +81,7 @@ pub struct MetaFile {
 pub struct ToSign {
     /// `snapshot` or `timestamp`.
     pub role: RoleName,
+    /// The version of the file to produce.
     pub version: i64,
     /// Canonical JSON of the role object.
     pub canonical: Vec<u8>,
