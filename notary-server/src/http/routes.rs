@@ -140,7 +140,15 @@ use Verb as V;
 /// The table, in match order; the last row is the catch-all.
 pub static ROUTES: [Route; 15] = [
     row(V::Get, r"^/v2/$", O::Base, "Base", S::Catalog, false, true),
-    row(V::Post, r"^/v2/{gun}/_trust/tuf/$", O::UpdateTuf, "UpdateTUF", S::PushPull, true, true),
+    row(
+        V::Post,
+        r"^/v2/{gun}/_trust/tuf/$",
+        O::UpdateTuf,
+        "UpdateTUF",
+        S::PushPull,
+        true,
+        true,
+    ),
     row(
         V::Get,
         r"^/v2/{gun}/_trust/tuf/(?P<role>{role})\.(?P<checksum>[a-fA-F0-9]{64}|[a-fA-F0-9]{96}|[a-fA-F0-9]{128})\.json$",
@@ -159,17 +167,105 @@ pub static ROUTES: [Route; 15] = [
         true,
         true,
     ),
-    row(V::Get, r"^/v2/{gun}/_trust/tuf/(?P<role>{role})\.json$", O::GetRole, "GetRole", S::Pull, true, true),
-    row(V::Get, r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$", O::GetKey, "GetKey", S::PushPull, true, true),
-    row(V::Post, r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$", O::RotateKey, "RotateKey", S::All, true, true),
-    row(V::Delete, r"^/v2/{gun}/_trust/tuf/$", O::DeleteTuf, "DeleteTUF", S::All, true, true),
-    row(V::Get, r"^/v2/{gun}/_trust/changefeed$", O::Changefeed, "Changefeed", S::Pull, true, true),
-    row(V::Get, r"^/v2/_trust/changefeed$", O::GlobalChangefeed, "GlobalChangefeed", S::Catalog, false, true),
-    row(V::Get, r"^/_notary_server/health$", O::Health, "Health", S::Open, false, false),
-    row(V::Get, r"^/_notary_server/health/live$", O::HealthLive, "HealthLive", S::Open, false, false),
-    row(V::Get, r"^/_notary_server/health/ready$", O::HealthReady, "HealthReady", S::Open, false, false),
-    row(V::Get, r"^/metrics$", O::Metrics, "Metrics", S::Open, false, false),
-    row(V::CatchAll, r"(?s)^.*$", O::NotFound, "NotFound", S::Catalog, false, true),
+    row(
+        V::Get,
+        r"^/v2/{gun}/_trust/tuf/(?P<role>{role})\.json$",
+        O::GetRole,
+        "GetRole",
+        S::Pull,
+        true,
+        true,
+    ),
+    row(
+        V::Get,
+        r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$",
+        O::GetKey,
+        "GetKey",
+        S::PushPull,
+        true,
+        true,
+    ),
+    row(
+        V::Post,
+        r"^/v2/{gun}/_trust/tuf/(?P<role>snapshot|timestamp)\.key$",
+        O::RotateKey,
+        "RotateKey",
+        S::All,
+        true,
+        true,
+    ),
+    row(
+        V::Delete,
+        r"^/v2/{gun}/_trust/tuf/$",
+        O::DeleteTuf,
+        "DeleteTUF",
+        S::All,
+        true,
+        true,
+    ),
+    row(
+        V::Get,
+        r"^/v2/{gun}/_trust/changefeed$",
+        O::Changefeed,
+        "Changefeed",
+        S::Pull,
+        true,
+        true,
+    ),
+    row(
+        V::Get,
+        r"^/v2/_trust/changefeed$",
+        O::GlobalChangefeed,
+        "GlobalChangefeed",
+        S::Catalog,
+        false,
+        true,
+    ),
+    row(
+        V::Get,
+        r"^/_notary_server/health$",
+        O::Health,
+        "Health",
+        S::Open,
+        false,
+        false,
+    ),
+    row(
+        V::Get,
+        r"^/_notary_server/health/live$",
+        O::HealthLive,
+        "HealthLive",
+        S::Open,
+        false,
+        false,
+    ),
+    row(
+        V::Get,
+        r"^/_notary_server/health/ready$",
+        O::HealthReady,
+        "HealthReady",
+        S::Open,
+        false,
+        false,
+    ),
+    row(
+        V::Get,
+        r"^/metrics$",
+        O::Metrics,
+        "Metrics",
+        S::Open,
+        false,
+        false,
+    ),
+    row(
+        V::CatchAll,
+        r"(?s)^.*$",
+        O::NotFound,
+        "NotFound",
+        S::Catalog,
+        false,
+        true,
+    ),
 ];
 
 impl Operation {
@@ -334,9 +430,21 @@ mod tests {
     #[test]
     fn every_operation_has_one_row() {
         for op in [
-            O::Base, O::UpdateTuf, O::GetRoleByHash, O::GetRoleByVersion, O::GetRole, O::GetKey,
-            O::RotateKey, O::DeleteTuf, O::Changefeed, O::GlobalChangefeed, O::Health,
-            O::HealthLive, O::HealthReady, O::Metrics, O::NotFound,
+            O::Base,
+            O::UpdateTuf,
+            O::GetRoleByHash,
+            O::GetRoleByVersion,
+            O::GetRole,
+            O::GetKey,
+            O::RotateKey,
+            O::DeleteTuf,
+            O::Changefeed,
+            O::GlobalChangefeed,
+            O::Health,
+            O::HealthLive,
+            O::HealthReady,
+            O::Metrics,
+            O::NotFound,
         ] {
             assert_eq!(ROUTES.iter().filter(|r| r.op == op).count(), 1, "{op:?}");
             assert_eq!(op.route().op, op);
@@ -433,52 +541,65 @@ mod tests {
             (op, p.gun.as_str(), p.role.as_str()),
             (Operation::GetRole, "a/b", "targets/releases")
         );
-        assert_eq!(
-            r(Method::GET, "/v2/g/_trust/tuf/root.key").0,
-            Operation::NotFound
-        );
-        assert_eq!(
-            r(Method::GET, "/v2/g/_trust/tuf/timestamp.key").0,
-            Operation::GetKey
-        );
-        assert_eq!(
-            r(Method::POST, "/v2/g/_trust/tuf/snapshot.key").0,
-            Operation::RotateKey
-        );
-        assert_eq!(
-            r(Method::DELETE, "/v2/g/_trust/tuf/").0,
-            Operation::DeleteTuf
-        );
-        assert_eq!(r(Method::POST, "/v2/g/_trust/tuf/").0, Operation::UpdateTuf);
-        assert_eq!(
-            r(Method::GET, "/v2/_trust/changefeed").0,
-            Operation::GlobalChangefeed
-        );
-        assert_eq!(
-            r(Method::GET, "/v2/g/_trust/changefeed").0,
-            Operation::Changefeed
-        );
-        assert_eq!(
-            r(Method::HEAD, "/v2/g/_trust/tuf/root.json").0,
-            Operation::NotFound
-        );
-        assert_eq!(r(Method::GET, "/v2").0, Operation::NotFound);
-        assert_eq!(
-            r(Method::GET, "/_notary_server/health/live").0,
-            Operation::HealthLive
-        );
-        assert_eq!(
-            r(Method::GET, "/_notary_server/health/ready").0,
-            Operation::HealthReady
-        );
-        assert_eq!(
-            r(Method::GET, "/_notary_server/health/other").0,
-            Operation::NotFound
-        );
-        assert_eq!(
-            r(Method::GET, "/v2/g*/_trust/tuf/root.json").0,
-            Operation::NotFound
-        );
+        let cases = [
+            (
+                Method::GET,
+                "/v2/g/_trust/tuf/root.key",
+                Operation::NotFound,
+            ),
+            (
+                Method::GET,
+                "/v2/g/_trust/tuf/timestamp.key",
+                Operation::GetKey,
+            ),
+            (
+                Method::POST,
+                "/v2/g/_trust/tuf/snapshot.key",
+                Operation::RotateKey,
+            ),
+            (Method::DELETE, "/v2/g/_trust/tuf/", Operation::DeleteTuf),
+            (Method::POST, "/v2/g/_trust/tuf/", Operation::UpdateTuf),
+            (
+                Method::GET,
+                "/v2/_trust/changefeed",
+                Operation::GlobalChangefeed,
+            ),
+            (
+                Method::GET,
+                "/v2/g/_trust/changefeed",
+                Operation::Changefeed,
+            ),
+            (
+                Method::HEAD,
+                "/v2/g/_trust/tuf/root.json",
+                Operation::NotFound,
+            ),
+            (Method::GET, "/v2", Operation::NotFound),
+            (
+                Method::GET,
+                "/_notary_server/health/live",
+                Operation::HealthLive,
+            ),
+            (
+                Method::GET,
+                "/_notary_server/health/ready",
+                Operation::HealthReady,
+            ),
+            (
+                Method::GET,
+                "/_notary_server/health/other",
+                Operation::NotFound,
+            ),
+            (
+                Method::GET,
+                "/v2/g*/_trust/tuf/root.json",
+                Operation::NotFound,
+            ),
+            (Method::PUT, "/v2/a\nb", Operation::NotFound),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(r(method.clone(), path).0, want, "{method} {path}");
+        }
         assert_eq!(
             Router::new().unwrap().route(&Method::PATCH, "/v2/"),
             Routed::MethodNotAllowed

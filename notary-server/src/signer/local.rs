@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
-use super::{CryptoService, SignerError, SignerKey};
+use super::{CryptoService, KeyRequest, SignerError, SignerKey};
 
 struct Entry {
     pair: EcdsaKeyPair,
@@ -36,12 +36,8 @@ fn lock_err<T>(_: T) -> SignerError {
 
 #[async_trait]
 impl CryptoService for LocalSigner {
-    async fn create_key(
-        &self,
-        role: &str,
-        gun: &str,
-        algorithm: &str,
-    ) -> Result<SignerKey, SignerError> {
+    async fn create_key(&self, req: KeyRequest<'_>) -> Result<SignerKey, SignerError> {
+        let (role, gun, algorithm) = (req.role, req.gun, req.algorithm);
         if algorithm != "ecdsa" {
             return Err(SignerError::Algorithm(algorithm.to_string()));
         }
@@ -107,13 +103,21 @@ impl CryptoService for LocalSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ecdsa(role: &str) -> KeyRequest<'_> {
+        KeyRequest {
+            role,
+            gun: "g",
+            algorithm: "ecdsa",
+        }
+    }
     use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 
     #[tokio::test]
     async fn pending_key_reused_until_used_and_signatures_verify() {
         let s = LocalSigner::new();
-        let k1 = s.create_key("timestamp", "g", "ecdsa").await.unwrap();
-        let k2 = s.create_key("timestamp", "g", "ecdsa").await.unwrap();
+        let k1 = s.create_key(ecdsa("timestamp")).await.unwrap();
+        let k2 = s.create_key(ecdsa("timestamp")).await.unwrap();
         assert_eq!(k1, k2);
         assert!(k1
             .public_b64()
@@ -123,7 +127,7 @@ mod tests {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &k1.public[26..])
             .verify(b"msg", &sig)
             .unwrap();
-        let k3 = s.create_key("timestamp", "g", "ecdsa").await.unwrap();
+        let k3 = s.create_key(ecdsa("timestamp")).await.unwrap();
         assert_ne!(k1, k3);
         assert!(matches!(
             s.sign("nope", b"x").await,
@@ -134,7 +138,7 @@ mod tests {
     #[tokio::test]
     async fn deleted_key_is_gone_and_delete_is_idempotent() {
         let s = LocalSigner::new();
-        let k = s.create_key("snapshot", "g", "ecdsa").await.unwrap();
+        let k = s.create_key(ecdsa("snapshot")).await.unwrap();
         s.delete_key(&k.key_id()).await.unwrap();
         s.delete_key(&k.key_id()).await.unwrap();
         assert_eq!(s.public_key(&k.key_id()).await.unwrap(), None);
@@ -142,6 +146,6 @@ mod tests {
             s.sign(&k.key_id(), b"x").await,
             Err(SignerError::NotFound(_))
         ));
-        assert_ne!(s.create_key("snapshot", "g", "ecdsa").await.unwrap(), k);
+        assert_ne!(s.create_key(ecdsa("snapshot")).await.unwrap(), k);
     }
 }

@@ -57,16 +57,22 @@ pub enum SignerError {
     Algorithm(String),
 }
 
+/// What a new server key is for (notary-signer's `CreateKeyRequest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRequest<'a> {
+    /// `timestamp` or `snapshot`.
+    pub role: &'a str,
+    /// The repository.
+    pub gun: &'a str,
+    /// `ecdsa`, `ed25519` or `rsa`.
+    pub algorithm: &'a str,
+}
+
 /// The operations the server needs from a signing service.
 #[async_trait]
 pub trait CryptoService: Send + Sync {
     /// Creates (or returns the pending, never-used) key for (gun, role, algorithm).
-    async fn create_key(
-        &self,
-        role: &str,
-        gun: &str,
-        algorithm: &str,
-    ) -> Result<SignerKey, SignerError>;
+    async fn create_key(&self, req: KeyRequest<'_>) -> Result<SignerKey, SignerError>;
 
     /// The public key for a key ID, `None` if the signer does not hold it.
     async fn public_key(&self, key_id: &str) -> Result<Option<SignerKey>, SignerError>;

@@ -12,7 +12,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-use super::{CryptoService, SignerError, SignerKey};
+use super::{CryptoService, KeyRequest, SignerError, SignerKey};
 
 /// `trust_service` with `type: remote`.
 #[derive(Debug, Clone)]
@@ -108,12 +108,8 @@ fn key_from(info: Option<pb::KeyInfo>, public: Vec<u8>) -> Result<SignerKey, Sig
 
 #[async_trait]
 impl CryptoService for RemoteSigner {
-    async fn create_key(
-        &self,
-        role: &str,
-        gun: &str,
-        algorithm: &str,
-    ) -> Result<SignerKey, SignerError> {
+    async fn create_key(&self, req: KeyRequest<'_>) -> Result<SignerKey, SignerError> {
+        let (role, gun, algorithm) = (req.role, req.gun, req.algorithm);
         let resp = self
             .keys()
             .create_key(pb::CreateKeyRequest {

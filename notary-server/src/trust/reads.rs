@@ -165,7 +165,10 @@ impl TrustService {
                 });
             }
             match self.regenerate(gun, &chain, now).await? {
-                Regenerated::Done { timestamp, snapshot } => {
+                Regenerated::Done {
+                    timestamp,
+                    snapshot,
+                } => {
                     return Ok(CurrentTimestamp {
                         file: timestamp,
                         snapshot_sha256: snapshot.sha256_hex.clone(),

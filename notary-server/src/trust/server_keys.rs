@@ -5,7 +5,7 @@ use notary_tuf::view::RootView;
 
 use super::{TrustError, TrustService};
 use crate::gun::Gun;
-use crate::signer::SignerKey;
+use crate::signer::{KeyRequest, SignerKey};
 
 /// The two roles whose keys the server may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,11 @@ impl TrustService {
         role: ServerRole,
     ) -> Result<SignerKey, TrustError> {
         self.signer
-            .create_key(role.as_str(), gun.as_str(), &self.settings.key_algorithm)
+            .create_key(KeyRequest {
+                role: role.as_str(),
+                gun: gun.as_str(),
+                algorithm: &self.settings.key_algorithm,
+            })
             .await
             .map_err(TrustError::internal)
     }

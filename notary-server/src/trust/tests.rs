@@ -14,7 +14,7 @@ use notary_tuf::view::TimestampView;
 
 use super::chain::{self, ChainError, InMemoryRows, Wanted};
 use super::*;
-use crate::signer::{SignerError, SignerKey};
+use crate::signer::{KeyRequest, SignerError, SignerKey};
 use crate::storage::{GunFile, StorageConfig};
 
 /// Holds the private halves of some test keys; can be made unreachable; can hold every
@@ -41,7 +41,7 @@ impl FakeSigner {
 
 #[async_trait]
 impl CryptoService for FakeSigner {
-    async fn create_key(&self, _: &str, _: &str, _: &str) -> Result<SignerKey, SignerError> {
+    async fn create_key(&self, _: KeyRequest<'_>) -> Result<SignerKey, SignerError> {
         Err(SignerError::Rpc("the fake signer creates no keys".into()))
     }
 
@@ -149,7 +149,10 @@ async fn a_published_repository_is_served_through_its_chain() {
     assert_eq!(snap.bytes, fx.repo.snapshot);
     let root = trust.current(&fx.gun, &RoleName::Root).await.unwrap();
     assert_eq!(root.bytes, fx.repo.root);
-    let by_version = trust.by_version(&fx.gun, &RoleName::Targets, 1).await.unwrap();
+    let by_version = trust
+        .by_version(&fx.gun, &RoleName::Targets, 1)
+        .await
+        .unwrap();
     assert_eq!(by_version.bytes, fx.repo.targets);
     let by_sum = trust
         .by_checksum(&fx.gun, &RoleName::Root, &root.sha256_hex)
@@ -288,7 +291,10 @@ async fn an_expired_timestamp_is_resigned_once_with_the_configured_lifetime() {
     let v2 = TimestampView::parse(&second.bytes).unwrap();
     assert_eq!(v2.version, 2);
     assert_eq!(v2.expires, fx.clock.now() + Duration::hours(1));
-    assert!(v2.names_snapshot(&fx.repo.snapshot), "the snapshot was not expired");
+    assert!(
+        v2.names_snapshot(&fx.repo.snapshot),
+        "the snapshot was not expired"
+    );
     let again = trust.current(&fx.gun, &RoleName::Timestamp).await.unwrap();
     assert_eq!(again.bytes, second.bytes);
     let m = trust.metrics();
@@ -325,7 +331,10 @@ async fn a_server_managed_snapshot_is_resigned_when_it_expires() {
         .unwrap()
         .names_snapshot(&snap2.bytes));
     assert_eq!(
-        trust.metrics().snapshot_regenerations.load(Ordering::SeqCst),
+        trust
+            .metrics()
+            .snapshot_regenerations
+            .load(Ordering::SeqCst),
         1
     );
 }
@@ -345,17 +354,26 @@ async fn two_replicas_racing_to_resign_store_one_timestamp_and_serve_it() {
     );
     *fx.signer.barrier.lock().unwrap() = None;
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
-    assert_eq!(ra.bytes, rb.bytes, "the loser serves the winner's timestamp");
+    assert_eq!(
+        ra.bytes, rb.bytes,
+        "the loser serves the winner's timestamp"
+    );
     assert_eq!(timestamp_version(&ra), 2);
     assert!(matches!(
         a.by_version(&fx.gun, &RoleName::Timestamp, 3).await,
         Err(TrustError::NotFound)
     ));
-    let stored = a.by_version(&fx.gun, &RoleName::Timestamp, 2).await.unwrap();
+    let stored = a
+        .by_version(&fx.gun, &RoleName::Timestamp, 2)
+        .await
+        .unwrap();
     assert_eq!(stored.bytes, ra.bytes);
     let regenerations = a.metrics().timestamp_regenerations.load(Ordering::SeqCst)
         + b.metrics().timestamp_regenerations.load(Ordering::SeqCst);
-    assert_eq!(regenerations, 1, "exactly one replica stored a new timestamp");
+    assert_eq!(
+        regenerations, 1,
+        "exactly one replica stored a new timestamp"
+    );
 }
 
 #[tokio::test]
