@@ -2,13 +2,14 @@
 //! `notary-server admin -config FILE <command>` (operator commands, see [`admin`]).
 
 mod admin;
+mod listen_fd;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 
 use actix_web::web;
 use clap::Parser;
-use notary_server::{config, AppState, Config};
+use notary_server::{config, Config};
 
 /// Notary v1 TUF metadata server.
 #[derive(Parser, Debug)]
@@ -62,22 +63,26 @@ fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("admin") {
         return admin::main(go_style_args().into_iter().skip(1));
     }
+    let inherited = listen_fd::inherited_listener()?;
     let args = Args::parse_from(go_style_args());
     let _ = args.debug;
     let cfg = Config::load(&args.config)?;
     init_logging(config::tracing_level(&cfg.log_level)?, &args.logf)?;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    actix_web::rt::System::new().block_on(run(cfg))
+    actix_web::rt::System::new().block_on(run(cfg, inherited))
 }
 
-async fn run(cfg: Config) -> anyhow::Result<()> {
+async fn run(cfg: Config, inherited: Option<TcpListener>) -> anyhow::Result<()> {
     let storage = cfg.storage.clone();
     let state = {
         let cfg = cfg.clone();
-        tokio::task::spawn_blocking(move || AppState::from_config(&cfg)).await??
+        tokio::task::spawn_blocking(move || notary_server::state_from_config(&cfg)).await??
     };
     tracing::info!(addr = %cfg.http_addr, storage = ?storage_kind(&storage), "notary-server starting");
-    let listener = TcpListener::bind(cfg.http_addr)?;
+    let listener = match inherited {
+        Some(l) => l,
+        None => TcpListener::bind(cfg.http_addr)?,
+    };
     let server = notary_server::server(&cfg, web::Data::new(state), listener)?;
     let handle = server.handle();
     actix_web::rt::spawn(async move {

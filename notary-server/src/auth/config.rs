@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::keys::RootBundle;
+use super::token_keys::RootBundle;
 
 /// `auth.type: token` with its `auth.options`.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::b64url_decode;
-use super::keys::{PublicKey, RootBundle};
+use super::token_keys::{PublicKey, RootBundle};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: i64 = 60;

@@ -6,7 +6,7 @@ pub mod access;
 pub mod cache;
 pub mod config;
 pub mod jwt;
-pub mod keys;
+pub mod token_keys;
 pub mod middleware;
 
 use std::sync::Arc;

@@ -92,8 +92,5 @@ pub async fn changefeed(
         records: changes.into_iter().map(ChangeRecord::from).collect(),
     };
     let body = serde_json::to_string(&page).map_err(|_| ApiError::new(ErrorCode::Unknown))?;
-    Ok(HttpResponse::Ok()
-        .content_type(TEXT_PLAIN)
-        .body(body))
+    Ok(HttpResponse::Ok().content_type(TEXT_PLAIN).body(body))
 }
-

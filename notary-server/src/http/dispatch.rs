@@ -84,7 +84,10 @@ async fn handle(
     } else {
         None
     };
-    let gun = || gun.as_ref().ok_or_else(|| ApiError::new(ErrorCode::Unknown));
+    let gun = || {
+        gun.as_ref()
+            .ok_or_else(|| ApiError::new(ErrorCode::Unknown))
+    };
     let trust = &state.trust;
     match op {
         Operation::Base => Ok(HttpResponse::Ok().content_type(TEXT_PLAIN).body("{}")),
@@ -100,12 +103,22 @@ async fn handle(
         }
         Operation::GetRoleByHash => {
             let f = trust.by_checksum(gun()?, &role(&p)?, &p.checksum).await?;
-            Ok(response::metadata(req, f, &state.cache, Freshness::Consistent))
+            Ok(response::metadata(
+                req,
+                f,
+                &state.cache,
+                Freshness::Consistent,
+            ))
         }
         Operation::GetRoleByVersion => {
             let v: i32 = p.version.parse().map_err(|_| ApiError::not_found())?;
             let f = trust.by_version(gun()?, &role(&p)?, v).await?;
-            Ok(response::metadata(req, f, &state.cache, Freshness::Consistent))
+            Ok(response::metadata(
+                req,
+                f,
+                &state.cache,
+                Freshness::Consistent,
+            ))
         }
         Operation::GetRole => {
             let f = trust.current(gun()?, &role(&p)?).await?;

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
+use super::multipart::MultipartError;
 use crate::gun::GunError;
 use crate::trust::TrustError;
 
@@ -161,7 +162,9 @@ impl ApiError {
     /// reads of a GUN outside the prefixes `METADATA_NOT_FOUND` (spec-server §8.5).
     pub fn from_gun(e: &GunError, publishing: bool) -> Self {
         match e {
-            GunError::TooLong(_) => ApiError::with_detail(ErrorCode::InvalidGun, json!(e.to_string())),
+            GunError::TooLong(_) => {
+                ApiError::with_detail(ErrorCode::InvalidGun, json!(e.to_string()))
+            }
             GunError::PrefixNotAllowed(_) if publishing => {
                 ApiError::with_detail(ErrorCode::InvalidGun, json!(e.to_string()))
             }
@@ -208,6 +211,19 @@ impl ResponseError for ApiError {
         HttpResponse::build(self.code.status())
             .content_type("application/json; charset=utf-8")
             .body(self.body())
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    fn from(e: MultipartError) -> Self {
+        match e {
+            MultipartError::Malformed => ApiError::new(ErrorCode::MalformedUpload),
+            MultipartError::NoFilename => ApiError::new(ErrorCode::NoFilename),
+            MultipartError::TooManyParts(n) => ApiError::with_detail(
+                ErrorCode::MalformedUpload,
+                json!(format!("more than {n} parts")),
+            ),
+        }
     }
 }
 

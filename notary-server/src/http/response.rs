@@ -26,7 +26,12 @@ fn ascii_header(s: String) -> HeaderValue {
 }
 
 /// 200 with the file, or 304 when the client has these bytes.
-pub fn metadata(req: &HttpRequest, file: File, cache: &CacheConfig, kind: Freshness) -> HttpResponse {
+pub fn metadata(
+    req: &HttpRequest,
+    file: File,
+    cache: &CacheConfig,
+    kind: Freshness,
+) -> HttpResponse {
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -49,7 +54,10 @@ pub fn metadata(req: &HttpRequest, file: File, cache: &CacheConfig, kind: Freshn
         header::LAST_MODIFIED,
         ascii_header(httpdate::fmt_http_date(file.modified.into())),
     ));
-    resp.insert_header((header::ETAG, ascii_header(format!("\"{}\"", file.sha256_hex))));
+    resp.insert_header((
+        header::ETAG,
+        ascii_header(format!("\"{}\"", file.sha256_hex)),
+    ));
     let (max_age, must_revalidate) = match kind {
         Freshness::Current => (cache.current_metadata, true),
         Freshness::Consistent => (cache.consistent_metadata, false),

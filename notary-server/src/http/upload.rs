@@ -6,7 +6,7 @@ use notary_tuf::validation::Upload;
 use serde_json::json;
 
 use super::error::{ApiError, ErrorCode};
-use super::multipart::{self, MultipartError};
+use super::multipart;
 
 /// Multipart → uploads (the last part of a role wins): `MALFORMED_UPLOAD` for a broken
 /// stream, `NO_FILENAME`, `INVALID_ROLE` with the name, `MALFORMED_JSON` for a part that does
@@ -18,17 +18,14 @@ pub fn uploads(
 ) -> Result<Vec<Upload>, ApiError> {
     let boundary =
         multipart::boundary(content_type).map_err(|_| ApiError::new(ErrorCode::MalformedUpload))?;
-    let parts = multipart::parse(body, &boundary, max_parts).map_err(|e| match e {
-        MultipartError::Malformed => ApiError::new(ErrorCode::MalformedUpload),
-        MultipartError::NoFilename => ApiError::new(ErrorCode::NoFilename),
-        MultipartError::TooManyParts(n) => {
-            ApiError::with_detail(ErrorCode::MalformedUpload, json!(format!("more than {n} parts")))
-        }
-    })?;
+    let parts = multipart::parse(body, &boundary, max_parts)?;
     let mut uploads: Vec<Upload> = Vec::new();
     for part in parts {
         let Ok(role) = part.name.parse::<RoleName>() else {
-            return Err(ApiError::with_detail(ErrorCode::InvalidRole, json!(part.name)));
+            return Err(ApiError::with_detail(
+                ErrorCode::InvalidRole,
+                json!(part.name),
+            ));
         };
         if SignedMeta::parse(&part.body).is_err() {
             return Err(ApiError::new(ErrorCode::MalformedJson));

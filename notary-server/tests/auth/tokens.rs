@@ -141,7 +141,7 @@ impl TokenKey {
 
     /// The libtrust key ID of this key.
     pub fn kid(&self) -> String {
-        notary_server::auth::keys::libtrust_key_id(&self.spki_der)
+        notary_server::auth::token_keys::libtrust_key_id(&self.spki_der)
     }
 
     /// The libtrust-style public JWK.
