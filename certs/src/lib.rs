@@ -164,18 +164,17 @@ pub fn generate(dir: &Path) -> anyhow::Result<DevPki> {
 
     let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let root = CertifiedIssuer::self_signed(ca_params("Notary Dev Root CA", now, None)?, root_key)?;
-    let inter_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-    let inter = CertifiedIssuer::signed_by(
-        ca_params("Notary Dev Intermediate CA", now, Some(0))?,
-        inter_key,
-        &root,
-    )?;
-    let other_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-    let other = CertifiedIssuer::signed_by(
-        ca_params("Notary Dev Other Intermediate CA", now, Some(0))?,
-        other_key,
-        &root,
-    )?;
+    // An intermediate CA (path length 0) under the root, with a fresh key.
+    let intermediate = |common_name: &str| -> anyhow::Result<_> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        Ok(CertifiedIssuer::signed_by(
+            ca_params(common_name, now, Some(0))?,
+            key,
+            &root,
+        )?)
+    };
+    let inter = intermediate("Notary Dev Intermediate CA")?;
+    let other = intermediate("Notary Dev Other Intermediate CA")?;
     let untrusted_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let untrusted =
         CertifiedIssuer::self_signed(ca_params("Untrusted Root CA", now, None)?, untrusted_key)?;

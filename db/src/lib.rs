@@ -14,6 +14,8 @@
 //! (`db-io`); a query blocks its calling thread until its answer is in, exactly as a libpq
 //! query does, so callers keep running database work on blocking threads.
 
+mod tls_verify;
+
 pub mod mysql;
 pub mod postgres;
 mod runtime;
@@ -27,6 +29,10 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 pub use runtime::DbRuntime;
 pub use wrapped::{BuiltinTypesOnly, MysqlConnection, PgConnection};
+
+/// For [`handshake_signature_methods!`]'s paths; not an API.
+#[doc(hidden)]
+pub use rustls as __rustls;
 
 /// A connection to any supported database; queries are written once against it.
 #[derive(diesel::MultiConnection)]
@@ -113,14 +119,14 @@ pub fn connect_postgres(url: &str) -> ConnectionResult<PgConnection> {
 }
 
 fn connect_postgres_with(settings: &postgres::Settings) -> ConnectionResult<PgConnection> {
-    let rt = runtime::DbRuntime::get();
+    let rt = runtime::DbRuntime::get()?;
     let conn = rt.run(settings.connect())?;
     Ok(PgConnection::new(conn))
 }
 
 /// Opens a MySQL/MariaDB connection from a `mysql://user:password@host:port/db` URL.
 pub fn connect_mysql(url: &str) -> ConnectionResult<MysqlConnection> {
-    let rt = runtime::DbRuntime::get();
+    let rt = runtime::DbRuntime::get()?;
     rt.run(AsyncMysqlConnection::establish(url))
         .map(MysqlConnection::new)
 }

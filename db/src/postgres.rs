@@ -17,14 +17,12 @@ use std::sync::Arc;
 
 use diesel::ConnectionError;
 use diesel_async::AsyncPgConnection;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{CertificateError, ClientConfig, RootCertStore};
 use tokio_postgres::config::SslMode;
 
 /// libpq's `sslmode`.
@@ -186,7 +184,7 @@ impl Settings {
         let verifier = Arc::new(ServerCheck {
             chain,
             check_name: mode == TlsMode::VerifyFull,
-            provider,
+            algorithms: provider.signature_verification_algorithms,
         });
         let builder = builder
             .dangerous()
@@ -305,7 +303,8 @@ fn split_key_values(s: &str) -> Result<(String, Vec<(String, String)>), Connecti
 struct ServerCheck {
     chain: Option<Arc<WebPkiServerVerifier>>,
     check_name: bool,
-    provider: Arc<CryptoProvider>,
+    /// The provider's algorithms, for the handshake signatures.
+    algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl ServerCertVerifier for ServerCheck {
@@ -328,39 +327,7 @@ impl ServerCertVerifier for ServerCheck {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
+    crate::handshake_signature_methods!(algorithms);
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The one background runtime that drives every PostgreSQL/MySQL socket of the process.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
+use diesel::ConnectionError;
 use diesel_async::async_connection_wrapper::BlockOn;
 use tokio::runtime::{Builder, Handle, Runtime};
 
@@ -14,23 +15,35 @@ use tokio::runtime::{Builder, Handle, Runtime};
 #[derive(Debug, Clone)]
 pub struct DbRuntime(Handle);
 
-fn shared() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("db-io")
-            .enable_all()
-            .build()
-            // Only fails when the OS refuses a thread; nothing can connect without it.
-            .expect("cannot start the database I/O thread")
-    })
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The shared runtime, started by the first caller. Starting fails only when the OS refuses a
+/// thread; that failure is not kept, so a later connection attempt tries again.
+fn shared() -> std::io::Result<&'static Runtime> {
+    static STARTING: Mutex<()> = Mutex::new(());
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let _starting = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("db-io")
+        .enable_all()
+        .build()?;
+    Ok(RUNTIME.get_or_init(|| rt))
 }
 
 impl DbRuntime {
-    /// A handle to the shared runtime (started on first use).
-    pub fn get() -> Self {
-        Self(shared().handle().clone())
+    /// A handle to the shared runtime (started on first use). Fails, as a connection error,
+    /// when the runtime's thread cannot be started.
+    pub fn get() -> Result<Self, ConnectionError> {
+        let rt = shared().map_err(|e| {
+            ConnectionError::BadConnection(format!("cannot start the database I/O thread: {e}"))
+        })?;
+        Ok(Self(rt.handle().clone()))
     }
 
     /// Runs `f` to completion on the calling thread, inside the shared runtime's context.
@@ -53,7 +66,17 @@ impl BlockOn for DbRuntime {
         self.run(f)
     }
 
+    // diesel-async calls this (infallible) when a connection is wrapped, and every connection is
+    // wrapped only after `connect_postgres`/`connect_mysql` opened it through `DbRuntime::get()`,
+    // so the runtime is running by then.
+    #[expect(
+        clippy::expect_used,
+        reason = "connections are wrapped only after DbRuntime::get() started the runtime"
+    )]
     fn get_runtime() -> Self {
-        Self::get()
+        let rt = RUNTIME
+            .get()
+            .expect("the db-io runtime starts before any connection is wrapped");
+        Self(rt.handle().clone())
     }
 }

@@ -2,7 +2,8 @@
 //! binds and rows, transactions, the unique-violation error the server turns into `VERSION`,
 //! pools, and PostgreSQL TLS modes. Each test makes its own database and drops it.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+// Helpers outside #[test] functions panic on setup failures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
@@ -10,6 +11,7 @@ use diesel::prelude::*;
 use diesel::r2d2::Pool;
 use diesel::result::{DatabaseErrorKind, Error};
 use notary_db::{connect_mysql, connect_postgres, AnyConnection, Backend, Manager};
+use notary_testkit::TestDb;
 
 const PG: &str = "postgres://postgres@127.0.0.1:5432";
 const MYSQL: &str = "mysql://root@127.0.0.1:3306";
@@ -34,68 +36,20 @@ struct File {
     created_at: NaiveDateTime,
 }
 
-/// A database of its own, dropped at the end of the test.
-struct TestDb {
-    backend: Backend,
-    name: String,
+/// A database of its own on `backend`, dropped at the end of the test.
+fn test_db(backend: Backend) -> TestDb {
+    TestDb::new(match backend {
+        Backend::Postgres => notary_testkit::Backend::Postgres,
+        Backend::Mysql => notary_testkit::Backend::Mysql,
+        _ => unreachable!("server databases only"),
+    })
 }
 
-static SEQ: AtomicU32 = AtomicU32::new(0);
-
-impl TestDb {
-    fn new(backend: Backend) -> Self {
-        let name = format!(
-            "notarydb_{}_{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        );
-        match backend {
-            Backend::Postgres => connect_postgres(&format!("{PG}/postgres?sslmode=disable"))
-                .unwrap_or_else(|e| panic!("PostgreSQL at {PG} unreachable: {e}"))
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap(),
-            Backend::Mysql => connect_mysql(&format!("{MYSQL}/mysql"))
-                .unwrap_or_else(|e| panic!("MariaDB at {MYSQL} unreachable: {e}"))
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap(),
-            _ => unreachable!("server databases only"),
-        }
-        Self { backend, name }
-    }
-
-    fn url(&self, params: &str) -> String {
-        match self.backend {
-            Backend::Postgres => format!("{PG}/{}{params}", self.name),
-            _ => format!("{MYSQL}/{}{params}", self.name),
-        }
-    }
-
-    fn pool(&self) -> Pool<Manager> {
-        Pool::builder()
-            .max_size(4)
-            .build(Manager::new(self.backend, self.url("")).unwrap())
-            .unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        // Best effort: a failure here must not hide the test's own result.
-        let (conn, sql) = match self.backend {
-            Backend::Postgres => (
-                connect_postgres(&format!("{PG}/postgres?sslmode=disable"))
-                    .map(AnyConnection::Postgresql),
-                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            ),
-            _ => (
-                connect_mysql(&format!("{MYSQL}/mysql")).map(AnyConnection::Mysql),
-                format!("DROP DATABASE IF EXISTS {}", self.name),
-            ),
-        };
-        if let Ok(mut c) = conn {
-            let _ = c.batch_execute(&sql);
-        }
-    }
+fn pool(backend: Backend, db: &TestDb) -> Pool<Manager> {
+    Pool::builder()
+        .max_size(4)
+        .build(Manager::new(backend, db.url()).unwrap())
+        .unwrap()
 }
 
 fn create_table(c: &mut AnyConnection, backend: Backend) {
@@ -127,8 +81,8 @@ fn file(id: i32, version: i64, data: &[u8]) -> File {
 }
 
 fn round_trip(backend: Backend) {
-    let db = TestDb::new(backend);
-    let pool = db.pool();
+    let db = test_db(backend);
+    let pool = pool(backend, &db);
     let mut c = pool.get().unwrap();
     create_table(&mut c, backend);
 
@@ -198,22 +152,21 @@ fn pg_uses_tls(url: &str) -> bool {
 
 #[test]
 fn postgres_tls_modes() {
-    let db = TestDb::new(Backend::Postgres);
+    let db = test_db(Backend::Postgres);
     // The local server has TLS on (Debian's default); `require` encrypts, `disable` does not,
     // and libpq's `key=value` form works too.
-    assert!(pg_uses_tls(&db.url("?sslmode=require")));
-    assert!(!pg_uses_tls(&db.url("?sslmode=disable")));
+    assert!(pg_uses_tls(&format!("{}?sslmode=require", db.url())));
+    assert!(!pg_uses_tls(&format!("{}?sslmode=disable", db.url())));
     assert!(pg_uses_tls(&format!(
         "host=127.0.0.1 port=5432 user=postgres dbname={} sslmode=require",
         db.name
     )));
 
     // verify-full against a CA that did not sign the server's certificate is refused.
-    let dir = tempfile::tempdir().unwrap();
-    let pki = notary_devcerts::generate(dir.path()).unwrap();
-    let ca = pki.root_ca.display().to_string();
+    let env = notary_testkit::Env::new();
+    let ca = env.pki.root_ca.display().to_string();
     for mode in ["verify-full", "verify-ca"] {
-        match connect_postgres(&db.url(&format!("?sslmode={mode}&sslrootcert={ca}"))) {
+        match connect_postgres(&format!("{}?sslmode={mode}&sslrootcert={ca}", db.url())) {
             Err(e) => assert!(e.to_string().contains("certificate"), "{mode}: {e}"),
             Ok(_) => panic!("{mode} accepted a server certificate from another CA"),
         }
@@ -223,7 +176,7 @@ fn postgres_tls_modes() {
     let default_root = std::env::var_os("HOME")
         .map(|h| std::path::Path::new(&h).join(".postgresql/root.crt"))
         .filter(|p| p.exists());
-    match connect_postgres(&db.url("?sslmode=verify-full")) {
+    match connect_postgres(&format!("{}?sslmode=verify-full", db.url())) {
         Err(e) if default_root.is_none() => assert!(e.to_string().contains("sslrootcert"), "{e}"),
         Err(e) => assert!(e.to_string().contains("certificate"), "{e}"),
         Ok(_) if default_root.is_some() => {} // the default root really signed the server

@@ -6,6 +6,8 @@
 //! Run: `cargo bench -p notary-server --bench auth_rate`
 
 #![allow(dead_code)]
+// A benchmark: setup failures panic by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,8 +19,6 @@ use serde_json::json;
 mod harness;
 #[path = "../tests/auth/realm.rs"]
 mod realm;
-#[path = "../tests/it/support.rs"]
-mod support;
 #[path = "../tests/auth/tokens.rs"]
 mod tokens;
 

@@ -17,6 +17,8 @@
 # Usage:  notary-server/benches/compare-nginx.sh
 # Knobs (environment): DURATION=10  CONNS=32  WRK_THREADS="1 2"  ROUNDS=1  PUBLISHERS=4
 #   GO=1  PUBLISH=1  OURS_STORAGE=postgres|sqlite  PIN=0 (1: servers on CPU 0, wrk on CPU 1)
+#   BASELINE_BIN=DIR: also measure the notary-server + notary-signer release binaries in DIR
+#   (built from another revision) as target `base`, side by side with this tree's (`ours`).
 # Needs: nginx, wrk (Debian packages nginx-light / wrk), psql and PostgreSQL on 127.0.0.1:5432
 # (user postgres, trust auth), curl, cargo.
 set -euo pipefail
@@ -27,6 +29,7 @@ WRK_THREADS=${WRK_THREADS:-"1 2"}
 ROUNDS=${ROUNDS:-1}
 PUBLISHERS=${PUBLISHERS:-4}
 GO=${GO:-1}
+BASELINE_BIN=${BASELINE_BIN:-}
 PUBLISH=${PUBLISH:-1}
 OURS_STORAGE=${OURS_STORAGE:-postgres}
 PIN=${PIN:-0}
@@ -115,9 +118,10 @@ bench() { (cd "$ROOT" && cargo bench -q -p notary-server --bench server_bench --
 PKI="$WORK/pki"
 CA="$PKI/root-ca.crt"
 
-start_signer() { # name kind(rust|go) port db_url
+start_signer() { # name kind(rust|base|go) port db_url
     local cfg="$WORK/$1.json" bin=/usr/bin/notary-signer
     [ "$2" = rust ] && bin="$BIN/notary-signer"
+    [ "$2" = base ] && bin="$BASELINE_BIN/notary-signer"
     cat >"$cfg" <<EOF
 {"server": {"grpc_addr": "127.0.0.1:$3", "tls_cert_file": "$PKI/notary-signer.crt",
   "tls_key_file": "$PKI/notary-signer.key", "client_ca_file": "$PKI/ca-bundle.crt"},
@@ -215,6 +219,22 @@ URLS[ours]="$OURS_URL$TS_PATH"
 PIDOF[ours]=$OURS_PID
 TARGETS="nginx ours"
 
+if [ -n "$BASELINE_BIN" ]; then
+    log "== starting the baseline notary-server + notary-signer from $BASELINE_BIN (PostgreSQL)"
+    new_db "${TAG}_base_signer"
+    BASE_SIGNER_PORT=$(free_port)
+    start_signer base-signer base "$BASE_SIGNER_PORT" "$PG/${TAG}_base_signer?sslmode=disable"
+    new_db "${TAG}_base"
+    BASE_PORT=$(free_port)
+    start_server base "$BASELINE_BIN/notary-server" "$BASE_PORT" postgres \
+        "$PG/${TAG}_base?sslmode=disable" "$BASE_SIGNER_PORT"
+    BASE_URL="https://127.0.0.1:$BASE_PORT"
+    BASE_GUN=$(bench --url "$BASE_URL" --ca "$CA" --publishers 1 --phases none | awk '/^repository:/ {print $2}')
+    URLS[base]="$BASE_URL/v2/$BASE_GUN/_trust/tuf/timestamp.json"
+    PIDOF[base]=$SERVER_PID
+    TARGETS="$TARGETS base"
+fi
+
 if [ "$GO" = 1 ]; then
     log "== starting Go notary-server + Go notary-signer (PostgreSQL)"
     new_db "${TAG}_go_signer" "$ROOT/migrations/signer/postgresql"
@@ -262,10 +282,12 @@ done
 
 if [ "$PUBLISH" = 1 ]; then
     echo "publishes: $PUBLISHERS clients, ${DURATION}s, each publish = one new targets.json; server signs snapshot+timestamp"
-    for target in ours go; do
+    for target in ours base go; do
         [ "$target" = go ] && [ "$GO" != 1 ] && continue
+        [ "$target" = base ] && [ -z "$BASELINE_BIN" ] && continue
         url=$OURS_URL
         [ "$target" = go ] && url=$GO_URL
+        [ "$target" = base ] && url=$BASE_URL
         line=$(bench --url "$url" --ca "$CA" --publishers "$PUBLISHERS" --seconds "$DURATION" --phases publish | grep '^publish:')
         read -r r peak < <(rss "${PIDOF[$target]}")
         echo "$target: $line; server rss ${r} KiB, peak ${peak} KiB"

@@ -16,16 +16,15 @@
 //! 3. `--publishers` clients each publish a new `targets.json` version in a loop for
 //!    `--seconds`: publishes/s and p50/p99 latency.
 
-use std::collections::BTreeMap;
+// A benchmark: setup failures panic by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use notary_tuf::data::{KeyType, PublicKey};
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use serde_json::{json, Value};
+use notary_testkit::multipart;
+use notary_testkit::tufclient::Repo;
 
 struct Args {
     url: String,
@@ -65,10 +64,6 @@ fn args() -> Args {
     a
 }
 
-fn b64(b: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(b)
-}
-
 fn client(ca: &str, pool: usize) -> reqwest::Client {
     let pem = std::fs::read(ca).expect("read CA");
     reqwest::Client::builder()
@@ -82,152 +77,30 @@ fn client(ca: &str, pool: usize) -> reqwest::Client {
         .expect("client")
 }
 
-fn sign(pair: &EcdsaKeyPair, keyid: &str, signed: &Value) -> Vec<u8> {
-    let canonical = notary_tuf::cjson::to_canonical(signed).expect("canonical");
-    let sig = pair.sign(&SystemRandom::new(), &canonical).expect("sign");
-    let mut out = b"{\"signed\":".to_vec();
-    out.extend_from_slice(&canonical);
-    out.extend_from_slice(
-        format!(
-            ",\"signatures\":[{{\"keyid\":\"{keyid}\",\"method\":\"ecdsa\",\"sig\":\"{}\"}}]}}",
-            b64(sig.as_ref())
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "benchboundary8d1f";
-    let mut body = Vec::new();
-    for (role, data) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{role}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// A repository this benchmark owns: its targets key and next targets version.
-struct Repo {
+/// A repository this benchmark owns (server-managed snapshot) and its next targets version.
+struct BenchRepo {
     gun: String,
-    targets_pair: EcdsaKeyPair,
-    targets_id: String,
+    repo: Repo,
     next_version: i64,
 }
 
-fn expires(days: i64) -> String {
-    notary_tuf::cjson::format_time(&(chrono::Utc::now() + chrono::Duration::days(days)))
+impl BenchRepo {
+    fn targets_file(&self) -> Vec<u8> {
+        self.repo.targets_file(self.next_version)
+    }
 }
 
-fn targets_file(repo: &Repo) -> Vec<u8> {
-    let signed = json!({
-        "_type": "Targets",
-        "delegations": {"keys": {}, "roles": []},
-        "expires": expires(1095),
-        "targets": {format!("file-{}", repo.next_version): {
-            "hashes": {"sha256": b64(&[repo.next_version as u8; 32])}, "length": 1}},
-        "version": repo.next_version,
-    });
-    sign(&repo.targets_pair, &repo.targets_id, &signed)
-}
-
-async fn server_key(c: &reqwest::Client, base: &str, gun: &str, role: &str) -> (String, Value) {
-    let r = c
-        .get(format!("{base}/v2/{gun}/_trust/tuf/{role}.key"))
-        .send()
-        .await
-        .expect("key request");
-    assert!(r.status().is_success(), "{role}.key: {}", r.status());
-    let v: Value = r.json().await.expect("key json");
-    let public = base64::engine::general_purpose::STANDARD
-        .decode(v["keyval"]["public"].as_str().expect("public"))
-        .expect("b64");
-    let keytype = v["keytype"].as_str().expect("keytype");
-    let key = PublicKey::new(KeyType::parse(keytype), public);
-    (
-        key.key_id().as_str().to_string(),
-        json!({"keytype": keytype, "keyval": {"private": null, "public": v["keyval"]["public"]}}),
-    )
-}
-
-async fn create_repo(c: &reqwest::Client, base: &str, gun: &str) -> Repo {
-    let rng = SystemRandom::new();
-    // Root key: an x509 certificate whose CN is the GUN.
-    let root_key = rcgen::KeyPair::generate().expect("root key");
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, gun);
-    params.not_after = rcgen::date_time_ymd(2035, 1, 1);
-    let cert = params.self_signed(&root_key).expect("root cert");
-    let root_pub = PublicKey::new(KeyType::EcdsaX509, cert.pem().into_bytes());
-    let root_id = root_pub.key_id().as_str().to_string();
-    let root_pair = EcdsaKeyPair::from_pkcs8(
-        &ECDSA_P256_SHA256_FIXED_SIGNING,
-        &root_key.serialize_der(),
-        &rng,
-    )
-    .expect("root pair");
-
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("gen");
-    let targets_pair =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .expect("targets pair");
-    let targets_pub = PublicKey::new(
-        KeyType::Ecdsa,
-        notary_tuf::crypto::p256_spki_from_point(targets_pair.public_key().as_ref()),
-    );
-    let targets_id = targets_pub.key_id().as_str().to_string();
-
-    let (ts_id, ts_key) = server_key(c, base, gun, "timestamp").await;
-    let (snap_id, snap_key) = server_key(c, base, gun, "snapshot").await;
-    let mut keys = BTreeMap::new();
-    keys.insert(
-        root_id.clone(),
-        json!({"keytype": "ecdsa-x509", "keyval": {"private": null, "public": b64(cert.pem().as_bytes())}}),
-    );
-    keys.insert(
-        targets_id.clone(),
-        json!({"keytype": "ecdsa", "keyval": {"private": null, "public": b64(&targets_pub.public)}}),
-    );
-    keys.insert(ts_id.clone(), ts_key);
-    keys.insert(snap_id.clone(), snap_key);
-    let root_signed = json!({
-        "_type": "Root", "consistent_snapshot": false, "expires": expires(3650), "keys": keys,
-        "roles": {
-            "root": {"keyids": [root_id], "threshold": 1},
-            "snapshot": {"keyids": [snap_id], "threshold": 1},
-            "targets": {"keyids": [targets_id], "threshold": 1},
-            "timestamp": {"keyids": [ts_id], "threshold": 1},
-        },
-        "version": 1,
-    });
-    let root = sign(&root_pair, &root_id, &root_signed);
-    let mut repo = Repo {
+/// Creates a repository the way a client does: root with an x509 root key for the GUN,
+/// targets key, server-managed snapshot and timestamp keys from `…/{role}.key`.
+async fn create_repo(c: &reqwest::Client, base: &str, gun: &str) -> BenchRepo {
+    let repo = Repo::new(c, base, gun, true).await;
+    let (st, body) = notary_testkit::publish_initial(c, base, gun, &repo).await;
+    assert!(st.is_success(), "initial publish of {gun}: {st} {body}");
+    BenchRepo {
         gun: gun.to_string(),
-        targets_pair,
-        targets_id,
-        next_version: 1,
-    };
-    let targets = targets_file(&repo);
-    let (ct, body) = multipart(&[("root", &root), ("targets", &targets)]);
-    let r = c
-        .post(format!("{base}/v2/{gun}/_trust/tuf/"))
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .expect("publish");
-    let st = r.status();
-    assert!(
-        st.is_success(),
-        "initial publish of {gun}: {st} {}",
-        r.text().await.unwrap_or_default()
-    );
-    repo.next_version = 2;
-    repo
+        repo,
+        next_version: 2,
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -302,7 +175,7 @@ async fn get_phase(a: &Args, gun: &str, duration: Duration) {
 }
 
 /// Each repository's client publishes a new `targets.json` version in a loop.
-async fn publish_phase(a: &Args, repos: Vec<Repo>, duration: Duration) {
+async fn publish_phase(a: &Args, repos: Vec<BenchRepo>, duration: Duration) {
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for mut repo in repos {
@@ -312,7 +185,7 @@ async fn publish_phase(a: &Args, repos: Vec<Repo>, duration: Duration) {
             let mut lat = Vec::new();
             let mut failures = 0u64;
             while Instant::now() < deadline {
-                let targets = targets_file(&repo);
+                let targets = repo.targets_file();
                 let (ct, body) = multipart(&[("targets", &targets)]);
                 let t = Instant::now();
                 let r = c

@@ -17,7 +17,10 @@ use crate::storage::Store;
 use crate::trust::{SystemClock, TrustService, TrustSettings};
 
 /// Opens storage (blocking: connects and migrates) and the signer connection (lazy).
-pub fn open_backends(cfg: &Config, metrics: &Metrics) -> anyhow::Result<(Store, Arc<dyn CryptoService>)> {
+pub fn open_backends(
+    cfg: &Config,
+    metrics: &Metrics,
+) -> anyhow::Result<(Store, Arc<dyn CryptoService>)> {
     let store = Store::open(&cfg.storage)?.with_timings(metrics.db.clone());
     let signer: Arc<dyn CryptoService> = match &cfg.trust_service {
         TrustServiceConfig::Local => Arc::new(LocalSigner::new()),
@@ -31,8 +34,7 @@ pub fn state_from_config(cfg: &Config) -> anyhow::Result<HttpState> {
     let mut metrics = Metrics::default();
     metrics.tls_cert_not_after = cfg.tls_cert_file.as_deref().and_then(pem_not_after);
     if let TrustServiceConfig::Remote(r) = &cfg.trust_service {
-        metrics.signer_client_cert_not_after =
-            r.tls_client_cert.as_deref().and_then(pem_not_after);
+        metrics.signer_client_cert_not_after = r.tls_client_cert.as_deref().and_then(pem_not_after);
         metrics.signer_ca_not_after = r.tls_ca_file.as_deref().and_then(pem_not_after);
     }
     let (store, signer) = open_backends(cfg, &metrics)?;
@@ -54,7 +56,7 @@ pub fn state_from_config(cfg: &Config) -> anyhow::Result<HttpState> {
             max_len: cfg.limits.max_gun_len,
             prefixes: cfg.gun_prefixes.clone(),
         },
-        cache: cfg.cache,
+        cache: crate::http::response::CacheHeaders::new(&cfg.cache),
         limits: cfg.limits,
         metrics,
     })

@@ -86,7 +86,10 @@ mod tests {
     #[test]
     fn rules() {
         let open = GunPolicy::default();
-        assert_eq!(open.parse("docker.io/a/b").unwrap().as_str(), "docker.io/a/b");
+        assert_eq!(
+            open.parse("docker.io/a/b").unwrap().as_str(),
+            "docker.io/a/b"
+        );
         assert_eq!(open.parse(""), Err(GunError::Invalid));
         assert_eq!(open.parse("a*b"), Err(GunError::Invalid));
         assert!(open.parse(&"x".repeat(255)).is_ok());
@@ -97,6 +100,9 @@ mod tests {
         };
         assert!(prefixed.parse("quay.io/x").is_ok());
         let err = prefixed.parse("ghcr.io/x").unwrap_err();
-        assert_eq!(err.to_string(), "Require GUNs with prefix: [docker.io/ quay.io/]");
+        assert_eq!(
+            err.to_string(),
+            "Require GUNs with prefix: [docker.io/ quay.io/]"
+        );
     }
 }

@@ -67,7 +67,11 @@ fn modules_only_use_lower_layers() {
     let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
     let declared: BTreeSet<&str> = lib
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod").or(l.trim().strip_prefix("mod")))
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("pub mod")
+                .or(l.trim().strip_prefix("mod"))
+        })
         .map(|l| l.trim().trim_end_matches(';'))
         .filter(|m| *m != "layering")
         .collect();
@@ -79,7 +83,9 @@ fn modules_only_use_lower_layers() {
         }
         seen.insert(module.clone());
         let Some(own) = layer(module) else {
-            violations.push(format!("module `{module}` is in no layer: add it to LAYERS"));
+            violations.push(format!(
+                "module `{module}` is in no layer: add it to LAYERS"
+            ));
             continue;
         };
         for used in uses(text) {
@@ -93,12 +99,16 @@ fn modules_only_use_lower_layers() {
         }
     }
     assert!(seen.contains("trust") && seen.contains("http"), "{seen:?}");
-    assert!(violations.is_empty(), "layering violations: {violations:#?}");
+    assert!(
+        violations.is_empty(),
+        "layering violations: {violations:#?}"
+    );
 }
 
 #[test]
 fn the_scanner_sees_uses_and_skips_comments() {
-    let text = "use crate::trust::File;\n// crate::app is named in a comment\nlet x = crate::gun::Gun;";
+    let text =
+        "use crate::trust::File;\n// crate::app is named in a comment\nlet x = crate::gun::Gun;";
     let got: Vec<String> = uses(text).into_iter().collect();
     assert_eq!(got, ["gun", "trust"]);
 }

@@ -90,36 +90,21 @@ impl Source<'_> {
         if let Some(v) = (self.env)(&env_name(key)).filter(|v| !v.is_empty()) {
             return Some(v);
         }
-        let mut node = &self.file;
-        for part in key.split('.') {
-            node = node.get(part)?;
-        }
+        // Viper matches keys case-insensitively: of the members whose lower-cased name is
+        // `part`, the last in key order wins (as if the whole tree had been lower-cased).
+        let node = key.split('.').try_fold(&self.file, |node, part| {
+            node.as_object()?
+                .iter()
+                .rev()
+                .find(|(k, _)| k.to_lowercase() == part)
+                .map(|(_, v)| v)
+        })?;
         match node {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }
-    }
-}
-
-fn lowercase_keys(v: Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k.to_lowercase(), lowercase_keys(v)))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
-fn resolve(base: &Path, p: &str) -> PathBuf {
-    let p = Path::new(p);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
     }
 }
 
@@ -151,7 +136,8 @@ impl Settings {
         })
     }
 
-    /// Parses JSON config text; relative paths are resolved against `base`.
+    /// Parses JSON config text; relative paths are resolved against `base` (`base.join`, which
+    /// keeps an absolute path as it is).
     pub fn from_json(
         text: &str,
         base: &Path,
@@ -161,10 +147,7 @@ impl Settings {
             path: String::new(),
             reason: e.to_string(),
         })?;
-        let src = Source {
-            file: lowercase_keys(file),
-            env,
-        };
+        let src = Source { file, env };
         let invalid = |s: String| ConfigError::Invalid(s);
 
         let grpc_addr = src
@@ -174,7 +157,7 @@ impl Settings {
             src.get("server.tls_cert_file"),
             src.get("server.tls_key_file"),
         ) {
-            (Some(c), Some(k)) => (resolve(base, &c), resolve(base, &k)),
+            (Some(c), Some(k)) => (base.join(c), base.join(k)),
             _ => {
                 return Err(invalid(
                     "server.tls_cert_file and server.tls_key_file are required: \
@@ -192,7 +175,7 @@ impl Settings {
             })?,
         };
         let client_auth = match src.get("server.client_ca_file") {
-            Some(ca) => ClientAuth::Required(resolve(base, &ca)),
+            Some(ca) => ClientAuth::Required(base.join(ca)),
             None if insecure => ClientAuth::Disabled,
             None => {
                 return Err(invalid(
@@ -225,7 +208,7 @@ impl Settings {
                     ))
                 })?;
                 match backend {
-                    Backend::Sqlite => resolve(base, &raw).display().to_string(),
+                    Backend::Sqlite => base.join(raw).display().to_string(),
                     Backend::Mysql => notary_db::mysql::url_from_go_dsn(&raw)
                         .map_err(|e| invalid(format!("storage.db_url: {e}")))?,
                     _ => raw,
@@ -242,7 +225,7 @@ impl Settings {
                     .into(),
             ));
         }
-        let passphrase_dir = src.get("storage.passphrase_dir").map(|d| resolve(base, &d));
+        let passphrase_dir = src.get("storage.passphrase_dir").map(|d| base.join(d));
         let log_level = match src.get("logging.level") {
             None => tracing::Level::ERROR,
             Some(l) => parse_level(&l)
@@ -368,5 +351,20 @@ mod tests {
         let err = Settings::from_json(&cfg, Path::new("/"), &no_env).unwrap_err();
         assert!(err.to_string().contains("not a valid logrus Level"));
         assert!(Settings::from_json("{", Path::new("/"), &no_env).is_err());
+    }
+
+    #[test]
+    fn keys_match_case_insensitively_and_absolute_paths_stay() {
+        // "Server" and "server" both lower-case to `server`: the last in key order ("server")
+        // wins as a whole, as with viper.
+        let cfg = r#"{"Server":{"grpc_addr":":1"},
+            "server":{"GRPC_Addr":":2","TLS_cert_file":"/abs/c","tls_key_file":"k",
+            "Insecure_No_Client_Auth":"TRUE"},"STORAGE":{"Backend":"memory"}}"#;
+        let s = Settings::from_json(cfg, Path::new("/c"), &no_env).unwrap();
+        assert_eq!(s.grpc_addr, ":2");
+        assert_eq!(s.tls_cert_file, Path::new("/abs/c"));
+        assert_eq!(s.tls_key_file, Path::new("/c/k"));
+        assert_eq!(s.client_auth, ClientAuth::Disabled);
+        assert_eq!(s.backend, Backend::Memory);
     }
 }

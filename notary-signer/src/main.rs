@@ -8,6 +8,8 @@ use clap::Parser;
 use notary_signer::config::Settings;
 use notary_signer::server;
 
+mod listen_fd;
+
 /// Command line; Go-style single-dash long flags (`-config`) are accepted too.
 #[derive(Debug, Parser)]
 #[command(name = "notary-signer", disable_version_flag = true)]
@@ -57,6 +59,13 @@ fn init_logging(level: tracing::Level, format: &str) {
 }
 
 fn main() -> ExitCode {
+    let inherited = match listen_fd::inherited_listener() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("notary-signer: LISTEN_FDS: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Database calls run on the blocking pool; in steady state that is one liveness UPDATE per
     // key per second, so a handful of threads is plenty (tokio's default allows 512, each with
     // its own stack and malloc arena once used).
@@ -65,7 +74,7 @@ fn main() -> ExitCode {
         .max_blocking_threads(notary_signer::storage::MAX_CONNECTIONS as usize)
         .build();
     match runtime {
-        Ok(rt) => rt.block_on(start()),
+        Ok(rt) => rt.block_on(start(inherited)),
         Err(e) => {
             eprintln!("notary-signer: cannot start the runtime: {e}");
             ExitCode::FAILURE
@@ -73,7 +82,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn start() -> ExitCode {
+async fn start(inherited: Option<std::net::TcpListener>) -> ExitCode {
     let args = Args::parse_from(go_style_args());
     if args.version {
         println!("notary-signer Version: {}", env!("CARGO_PKG_VERSION"));
@@ -94,7 +103,7 @@ async fn start() -> ExitCode {
     if args.debug {
         tracing::warn!("-debug is accepted for compatibility and has no effect");
     }
-    if let Err(e) = run(settings, args.bootstrap).await {
+    if let Err(e) = run(settings, args.bootstrap, inherited).await {
         tracing::error!("{e:#}");
         eprintln!("notary-signer: {e:#}");
         return ExitCode::FAILURE;
@@ -102,15 +111,25 @@ async fn start() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn run(settings: Settings, bootstrap: bool) -> anyhow::Result<()> {
+async fn run(
+    settings: Settings,
+    bootstrap: bool,
+    inherited: Option<std::net::TcpListener>,
+) -> anyhow::Result<()> {
     if bootstrap {
         server::open_store(&settings).await?;
         println!("notary-signer: database ready");
         return Ok(());
     }
-    let listener = server::bind(&settings.grpc_addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("failed to listen on {}: {e}", settings.grpc_addr))?;
+    let listener = match inherited {
+        Some(l) => {
+            l.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(l)?
+        }
+        None => server::bind(&settings.grpc_addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to listen on {}: {e}", settings.grpc_addr))?,
+    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve = server::serve(settings, listener, async {
         let _ = stop_rx.await;

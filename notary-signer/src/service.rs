@@ -7,6 +7,9 @@ use tonic::{Request, Response, Status};
 
 use crate::keystore::{KeyDescription, KeyService};
 
+/// What every RPC answers.
+type Reply<T> = Result<Response<T>, Status>;
+
 /// Implements both generated service traits.
 #[derive(Clone)]
 pub struct SignerService {
@@ -34,10 +37,7 @@ fn requested_id(id: Option<pb::KeyId>) -> String {
 
 #[tonic::async_trait]
 impl pb::key_management_server::KeyManagement for SignerService {
-    async fn create_key(
-        &self,
-        request: Request<pb::CreateKeyRequest>,
-    ) -> Result<Response<pb::PublicKey>, Status> {
+    async fn create_key(&self, request: Request<pb::CreateKeyRequest>) -> Reply<pb::PublicKey> {
         let req = request.into_inner();
         let KeyDescription {
             key_id,
@@ -54,15 +54,12 @@ impl pb::key_management_server::KeyManagement for SignerService {
         }))
     }
 
-    async fn delete_key(&self, request: Request<pb::KeyId>) -> Result<Response<pb::Void>, Status> {
+    async fn delete_key(&self, request: Request<pb::KeyId>) -> Reply<pb::Void> {
         self.keys.delete_key(&request.into_inner().id).await?;
         Ok(Response::new(pb::Void {}))
     }
 
-    async fn get_key_info(
-        &self,
-        request: Request<pb::KeyId>,
-    ) -> Result<Response<pb::GetKeyInfoResponse>, Status> {
+    async fn get_key_info(&self, request: Request<pb::KeyId>) -> Reply<pb::GetKeyInfoResponse> {
         let KeyDescription {
             key_id,
             algorithm,
@@ -79,10 +76,7 @@ impl pb::key_management_server::KeyManagement for SignerService {
 
 #[tonic::async_trait]
 impl pb::signer_server::Signer for SignerService {
-    async fn sign(
-        &self,
-        request: Request<pb::SignatureRequest>,
-    ) -> Result<Response<pb::Signature>, Status> {
+    async fn sign(&self, request: Request<pb::SignatureRequest>) -> Reply<pb::Signature> {
         let req = request.into_inner();
         let id = requested_id(req.key_id);
         let out = self.keys.sign(&id, &req.content).await?;

@@ -9,15 +9,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{
-    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
-};
+use rustls::{DistinguishedName, RootCertStore, ServerConfig};
 
 /// Who may connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +89,8 @@ struct AnchorsOrPinned {
     webpki: Arc<dyn ClientCertVerifier>,
     pinned: Vec<CertificateDer<'static>>,
     hints: Vec<DistinguishedName>,
+    /// Handshake signatures are checked with these (the provider's, as `webpki` does).
+    algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl AnchorsOrPinned {
@@ -113,6 +112,7 @@ impl AnchorsOrPinned {
                 push_unique(&mut hints, parsed.issuer().as_raw());
             }
         }
+        let algorithms = provider.signature_verification_algorithms;
         let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
             .map_err(|e| file_error(ca_file, e))?;
@@ -120,6 +120,7 @@ impl AnchorsOrPinned {
             webpki,
             pinned: certs,
             hints,
+            algorithms,
         })
     }
 }
@@ -175,25 +176,6 @@ impl ClientCertVerifier for AnchorsOrPinned {
             .verify_client_cert(end_entity, intermediates, now)
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
-    }
+    // As webpki would: it was built with the same provider's algorithms.
+    notary_db::handshake_signature_methods!(algorithms);
 }

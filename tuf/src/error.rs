@@ -17,7 +17,12 @@ pub enum TufError {
 
     /// Structure checks of a role object (`ErrInvalidMetadata`).
     #[error("{role} type metadata invalid: {msg}")]
-    InvalidMetadata { role: String, msg: String },
+    InvalidMetadata {
+        /// The role type whose object failed the check (`root`, `targets`, ...).
+        role: String,
+        /// What is wrong, in Go's words.
+        msg: String,
+    },
 
     /// `tuf: data has no signatures` (`ErrNoSignatures`).
     #[error("tuf: data has no signatures")]
@@ -26,7 +31,10 @@ pub enum TufError {
     /// `ErrRoleThreshold`: without a role name when the threshold itself is < 1, with the role
     /// name when too few distinct keys signed.
     #[error("{}", threshold_message(.role))]
-    RoleThreshold { role: Option<String> },
+    RoleThreshold {
+        /// The role that lacks signatures; `None` when its threshold itself is below 1.
+        role: Option<String>,
+    },
 
     /// A role's key for a signature's `keyid` hashes to another ID (`ErrInvalidKeyID`).
     #[error("key ID is not valid for key content")]
@@ -34,27 +42,46 @@ pub enum TufError {
 
     /// `ErrLowVersion`.
     #[error("version {actual} is lower than current version {current}")]
-    LowVersion { actual: i64, current: i64 },
+    LowVersion {
+        /// The version of the rejected metadata.
+        actual: i64,
+        /// The version it had to reach.
+        current: i64,
+    },
 
     /// `ErrExpired`; `expired` is already formatted (see [`crate::cjson::format_go_date`]).
     #[error("{role} expired at {expired}")]
-    Expired { role: String, expired: String },
+    Expired {
+        /// The expired role.
+        role: String,
+        /// Its `expires` time, formatted as Go prints it.
+        expired: String,
+    },
 
     /// `ErrMismatchedChecksum`; `expected` is the hex of the expected digest.
     #[error("{alg} checksum for {name} did not match: expected {expected}")]
     ChecksumMismatch {
+        /// The hash algorithm (`sha256`, `sha512`).
         alg: String,
+        /// The file (role) whose content was hashed.
         name: String,
+        /// Hex of the expected digest.
         expected: String,
     },
 
     /// `ErrMissingMeta`: no supported hash algorithm present.
     #[error("no checksums for supported algorithms were provided for {role}")]
-    MissingMeta { role: String },
+    MissingMeta {
+        /// The role whose file meta has no usable hash.
+        role: String,
+    },
 
     /// `ErrInvalidChecksum`: a supported hash has the wrong length.
     #[error("{alg} checksum invalid")]
-    InvalidChecksum { alg: String },
+    InvalidChecksum {
+        /// The hash algorithm whose digest has the wrong length.
+        alg: String,
+    },
 
     /// Canonical JSON could not be produced (fractional number, bad time, ...).
     #[error(transparent)]

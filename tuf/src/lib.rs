@@ -42,11 +42,14 @@
 //! * ECDSA: P-256 and P-384 only (ring has no P-521). RSA: 2048..=8192-bit moduli (ring's
 //!   upper bound). Raw `r‖s` ECDSA signatures only (DER fails, as in notary 0.7).
 
+#![warn(missing_docs)]
+
 pub mod cjson;
 pub mod crypto;
 pub mod data;
 pub mod error;
 pub mod sign;
 pub mod validation;
+pub mod view;
 
 pub use error::{CryptoError, TufError};

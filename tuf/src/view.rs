@@ -175,9 +175,10 @@ impl RootView {
             if out.iter().any(|k| &k.id == id) {
                 continue;
             }
-            let k = self.keys.get(id).ok_or_else(|| {
-                invalid_root(format!("key ID {id} without corresponding key"))
-            })?;
+            let k = self
+                .keys
+                .get(id)
+                .ok_or_else(|| invalid_root(format!("key ID {id} without corresponding key")))?;
             out.push(ListedKey {
                 id: id.clone(),
                 key: PublicKey::new(KeyType::parse(&k.keytype), k.keyval.public.clone()),

@@ -3,6 +3,9 @@
 //! named for it. Each test first checks that the untouched golden file passes the same
 //! check, so a test cannot pass because of an unrelated problem.
 
+// Test code: a failed setup step panics, by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

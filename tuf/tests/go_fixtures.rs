@@ -3,6 +3,9 @@
 //! signed and wrote, every key ID must be recomputed, every signature must verify with the
 //! keys of the right role, and the snapshot/timestamp hashes must match the exact bytes.
 
+// Test code: a failed setup step panics, by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};

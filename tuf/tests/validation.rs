@@ -2,6 +2,9 @@
 //! of Go's `server/handlers/validation_test.go` (§3.13) that is a pure validation concern, plus
 //! the error detail rendering (§2.3) and the read-path regeneration helpers (§4.3).
 
+// Test code: a failed setup step panics, by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::{DateTime, Duration, Utc};
 use notary_tuf::crypto::{self, RoleKeys};
 use notary_tuf::data::{Envelope, RoleName, SignedFile, Snapshot, Timestamp};

@@ -6,8 +6,8 @@ pub mod access;
 pub mod cache;
 pub mod config;
 pub mod jwt;
-pub mod token_keys;
 pub mod middleware;
+pub mod token_keys;
 
 use std::sync::Arc;
 

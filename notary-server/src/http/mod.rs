@@ -72,8 +72,8 @@ pub struct HttpState {
     pub router: routes::Router,
     /// Which GUNs this server accepts.
     pub guns: GunPolicy,
-    /// `Cache-Control` lifetimes.
-    pub cache: CacheConfig,
+    /// `Cache-Control` values.
+    pub cache: response::CacheHeaders,
     /// Input limits.
     pub limits: Limits,
     /// Process metrics (shared with the trust service and storage).

@@ -9,8 +9,8 @@ use notary_db::{Backend, Manager, Migrations};
 
 pub use notary_db::AnyConnection;
 
-use super::StoreError;
 use super::StorageConfig;
+use super::StoreError;
 
 pub type DbPool = Pool<Manager>;
 

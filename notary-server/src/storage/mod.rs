@@ -104,7 +104,11 @@ impl Reader<'_> {
     }
 
     /// The live row of `role` whose bytes hash to `sha256` (lower-case hex).
-    pub fn by_checksum(&mut self, role: &str, sha256: &str) -> Result<Option<StoredFile>, StoreError> {
+    pub fn by_checksum(
+        &mut self,
+        role: &str,
+        sha256: &str,
+    ) -> Result<Option<StoredFile>, StoreError> {
         select_by_checksum(self.conn, self.gun, role, sha256)
     }
 }

@@ -55,7 +55,7 @@ pub struct CachedTimestamp {
     /// The timestamp file.
     pub file: File,
     /// Lower-case hex sha256 of the snapshot the timestamp names.
-    pub snapshot_sha256: String,
+    pub snapshot_sha256: Arc<str>,
     /// Id of the tuf_files row it came from.
     pub row_id: i32,
     /// Earliest of the timestamp's and the snapshot's expiry.
@@ -72,7 +72,7 @@ impl CachedTimestamp {
     /// comes from.
     pub fn new(
         file: File,
-        snapshot_sha256: String,
+        snapshot_sha256: Arc<str>,
         row_id: i32,
         fresh_until: DateTime<Utc>,
         checked_at: u64,
@@ -174,7 +174,7 @@ mod tests {
     fn entry(checked_at: u64) -> CachedTimestamp {
         CachedTimestamp::new(
             File::new(bytes::Bytes::from_static(b"{}"), Utc::now()),
-            String::new(),
+            Arc::from(""),
             1,
             Utc::now(),
             checked_at,

@@ -1,5 +1,7 @@
 //! A stored metadata file as the service hands it out.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use ring::digest;
@@ -12,8 +14,8 @@ use crate::storage::StoredFile;
 pub struct File {
     /// The file, byte for byte as published or generated.
     pub bytes: Bytes,
-    /// Lower-case hex SHA-256 of `bytes`.
-    pub sha256_hex: String,
+    /// Lower-case hex SHA-256 of `bytes` (shared: a cached file is handed out without copying).
+    pub sha256_hex: Arc<str>,
     /// When the row was written.
     pub modified: DateTime<Utc>,
 }
@@ -22,7 +24,7 @@ impl File {
     /// `bytes` stored at `modified`.
     pub fn new(bytes: Bytes, modified: DateTime<Utc>) -> File {
         File {
-            sha256_hex: hex::encode(digest::digest(&digest::SHA256, &bytes)),
+            sha256_hex: hex::encode(digest::digest(&digest::SHA256, &bytes)).into(),
             bytes,
             modified,
         }

@@ -3,6 +3,7 @@
 //! [`super::cache`], re-signed when it or its snapshot has expired ([`super::regenerate`]).
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use notary_tuf::data::RoleName;
 
@@ -19,7 +20,7 @@ const REGENERATION_ROUNDS: usize = 4;
 /// The current timestamp and the snapshot checksum it names.
 struct CurrentTimestamp {
     file: File,
-    snapshot_sha256: String,
+    snapshot_sha256: Arc<str>,
     /// The chain read for it, when it was not served from memory.
     chain: Option<Chain>,
 }
@@ -146,7 +147,8 @@ impl TrustService {
                 && ts.view.names_snapshot(&snap.row.data)
             {
                 let file = File::from_row(ts.row.clone());
-                let snapshot_sha256 = ts.view.snapshot_sha256_hex().unwrap_or_default();
+                let snapshot_sha256: Arc<str> =
+                    ts.view.snapshot_sha256_hex().unwrap_or_default().into();
                 self.cache.put(
                     gun.as_str(),
                     CachedTimestamp::new(

@@ -120,7 +120,7 @@ fn docker_trust_commands_through_token_auth() {
     // A reader cannot add a signer (the repository does not exist and cannot be published).
     let r = Docker::new(&s, "docker-reader", Some("reader"));
     std::fs::create_dir_all(r.trust_dir()).unwrap();
-    let (success, out) = r.run(&[
+    let add_alice = [
         "trust",
         "signer",
         "add",
@@ -128,21 +128,11 @@ fn docker_trust_commands_through_token_auth() {
         pubkey.to_str().unwrap(),
         "alice",
         image,
-    ]);
+    ];
+    let (success, out) = r.run(&add_alice);
     assert!(!success, "{out}");
 
-    let out = d.ok(
-        &s,
-        &[
-            "trust",
-            "signer",
-            "add",
-            "--key",
-            pubkey.to_str().unwrap(),
-            "alice",
-            image,
-        ],
-    );
+    let out = d.ok(&s, &add_alice);
     assert!(out.contains("Successfully added signer: alice"), "{out}");
 
     let v = inspect(&s, &d, image);

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::harness::{AuthServer, Options, ISSUER, SERVICE};
 use crate::tokens::{self, claims, mint_with, KeyKind, KeyRef, TokenCa};
+use notary_testkit::TestDb;
 
 const GUN: &str = "docker.io/test/app";
 
@@ -718,11 +719,15 @@ async fn fuzzed_authorization_headers_never_break_the_server() {
 
 #[test]
 fn startup_errors_for_bad_auth_options() {
-    use crate::harness::{spawn, write_config};
-    use crate::support::{free_port, Backend, TestDb};
-    let dir = tempfile::tempdir().unwrap();
-    let pki = notary_devcerts::generate(&dir.path().join("pki")).unwrap();
-    let db = TestDb::new(Backend::Sqlite, dir.path());
+    use notary_testkit::{cargo_bin, launch, server_config, Backend, Env, Proc, Program, Role};
+    let env = Env::new();
+    let dir = &env.dir;
+    let db = TestDb::new(Backend::Sqlite);
+    let config = |auth: &Value| {
+        let mut c = server_config(&env.pki, &db, None);
+        c["auth"] = auth.clone();
+        c
+    };
     std::fs::write(dir.path().join("empty.crt"), "").unwrap();
     std::fs::write(dir.path().join("ok.crt"), TokenCa::new("x").pem()).unwrap();
     let opts = |o: Value| json!({"type": "token", "options": o});
@@ -783,49 +788,44 @@ fn startup_errors_for_bad_auth_options() {
         ),
     ];
     for (auth, expect) in cases {
-        let port = free_port();
-        let cfg = write_config(
-            dir.path(),
-            port,
-            &db,
-            &pki,
-            auth.clone(),
-            &Options::default(),
-        );
-        let mut p = spawn(&cfg, dir.path(), port);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(st) = p.child.try_wait().unwrap() {
-                break st;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{auth} did not stop the server"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        // Started on a listener of its own; it must exit before serving.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut cfg = config(&auth);
+        cfg["server"]["http_addr"] = json!(listener.local_addr().unwrap().to_string());
+        let path = dir.path().join("bad-auth.json");
+        std::fs::write(&path, cfg.to_string()).unwrap();
+        let mut cmd = std::process::Command::new(cargo_bin("notary-server", "notary-server"));
+        cmd.arg("-config").arg(&path).arg("-logf").arg("text");
+        let log = dir.path().join("bad-auth.log");
+        let mut p = Proc::spawn_with_listener("bad-auth", cmd, log, listener);
+        let _ = p.wait_ready(Duration::from_secs(20), || false);
+        let status = p
+            .exited()
+            .unwrap_or_else(|| panic!("{auth} did not stop the server"));
         assert!(!status.success(), "{auth}");
         let log = p.log_text();
         assert!(
             log.contains(&expect),
             "{auth}: expected {expect:?} in\n{log}"
         );
-        p.kill();
     }
     // Any other type means no authentication (Go).
     for auth in [json!({"type": "htpasswd", "options": {}}), json!({})] {
-        let port = free_port();
-        let cfg = write_config(dir.path(), port, &db, &pki, auth, &Options::default());
-        let _p = spawn(&cfg, dir.path(), port);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline);
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (program, role) = (Program::server(), Role::Server);
+        let s = launch(
+            &program,
+            role,
+            &env.pki,
+            dir.path(),
+            "noauth",
+            config(&auth),
+            &[],
+            &[],
+        );
         let rt = tokio::runtime::Runtime::new().unwrap();
         let st = rt.block_on(async {
-            crate::support::client(&pki)
-                .get(format!("https://127.0.0.1:{port}/v2/"))
+            notary_testkit::client(&env.pki)
+                .get(format!("{}/v2/", s.url()))
                 .send()
                 .await
                 .unwrap()

@@ -2,14 +2,36 @@
 //! the real CLI, then our server starts on the same database (its idempotent migrations touch
 //! nothing) and serves the same repository to a fresh client.
 
-use std::process::Command;
+use notary_testkit::{
+    launch, notary_cli, server_config, Backend, Env, Opts, Program, Role, Server, Service,
+    SignerKind, TestDb,
+};
 
-use crate::support::{free_port, notary_cli, Backend, Opts, Proc, Server, SignerKind, TestDb};
+/// Go's notary-server (local signing service) on `db`, until dropped.
+fn go_server(
+    env_pki: &notary_devcerts::DevPki,
+    dir: &std::path::Path,
+    db: &TestDb,
+    name: &str,
+) -> Service {
+    let mut cfg = server_config(env_pki, db, None);
+    cfg["trust_service"]["key_algorithm"] = "ecdsa".into();
+    cfg["logging"]["level"] = "error".into();
+    launch(
+        &Program::go_server(),
+        Role::Server,
+        env_pki,
+        dir,
+        name,
+        cfg,
+        &[],
+        &[],
+    )
+}
 
 async fn adopt(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = notary_devcerts::generate(&dir.path().join("pki")).unwrap();
-    let db = TestDb::new(backend, dir.path());
+    let env = Env::new();
+    let db = TestDb::new(backend);
     // The schema as golang-migrate leaves it (our migration files are that DDL).
     let sub = match backend {
         Backend::Postgres => "postgresql",
@@ -23,40 +45,20 @@ async fn adopt(backend: Backend) {
         db.sql(&std::fs::read_to_string(e.unwrap().path().join("up.sql")).unwrap());
     }
 
-    let port = free_port();
-    let cfg = serde_json::json!({
-        "server": {"http_addr": format!("127.0.0.1:{port}"),
-            "tls_cert_file": pki.server_cert, "tls_key_file": pki.server_key},
-        "trust_service": {"type": "local", "key_algorithm": "ecdsa"},
-        "storage": {"backend": db.config_backend, "db_url": db.url},
-        "logging": {"level": "error"}
-    });
-    let cfg_path = dir.path().join("go-server.json");
-    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
-    let mut cmd = Command::new("/usr/bin/notary-server");
-    cmd.arg("-config").arg(&cfg_path);
-    let mut go = Proc::spawn("go-notary-server", cmd, dir.path().join("go-server.log"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "{}", go.log_text());
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let go_url = format!("https://127.0.0.1:{port}");
+    let mut go = go_server(&env.pki, env.path(), &db, "go-server");
     let gun = "docker.io/adopt/repo";
-    let td = dir.path().join("trust-go");
-    std::fs::create_dir_all(&td).unwrap();
-    let file = dir.path().join("f.txt");
-    std::fs::write(&file, b"adopted").unwrap();
+    let td = env.subdir("trust-go");
+    let file = env.file("f.txt", b"adopted");
     for args in [
         vec!["init", "-p", gun],
         vec!["add", "-p", gun, "v-go", file.to_str().unwrap()],
     ] {
-        let (ok, out) = notary_cli(&go_url, &pki.root_ca, &td, &args, None);
-        assert!(ok, "{out}\n{}", go.log_text());
+        let (ok, out) = notary_cli(&go.url(), &env.pki.root_ca, &td, &args, None);
+        assert!(ok, "{out}\n{}", go.proc.log_text());
     }
-    go.kill();
+    go.proc.kill();
 
-    let s = Server::start_with(Opts::new(backend, SignerKind::Local), dir, pki, db, None);
+    let s = Server::start_with(Opts::new(backend, SignerKind::Local), env, db, None);
     let fresh = s.trust_dir("trust-fresh");
     let (ok, out) = s.notary(&fresh, &["list", gun], None);
     assert!(ok && out.contains("v-go"), "{out}\n{}", s.proc.log_text());
@@ -84,51 +86,22 @@ async fn go_reads_ours(backend: Backend) {
         let (ok, out) = s.notary(&td, &args, None);
         assert!(ok, "{out}");
     }
-    let port = free_port();
-    let cfg = serde_json::json!({
-        "server": {"http_addr": format!("127.0.0.1:{port}"),
-            "tls_cert_file": s.pki.server_cert, "tls_key_file": s.pki.server_key},
-        "trust_service": {"type": "local", "key_algorithm": "ecdsa"},
-        "storage": {"backend": s.db.config_backend, "db_url": s.db.url},
-        "logging": {"level": "error"}
-    });
-    let cfg_path = s.dir.path().join("go-reader.json");
-    std::fs::write(&cfg_path, cfg.to_string()).unwrap();
-    let mut cmd = Command::new("/usr/bin/notary-server");
-    cmd.arg("-config").arg(&cfg_path);
-    let go = Proc::spawn("go-notary-server", cmd, s.dir.path().join("go-reader.log"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "{}", go.log_text());
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let go = go_server(&s.pki, s.dir.path(), &s.db, "go-reader");
     let fresh = s.trust_dir("trust-go-reader");
-    let (ok, out) = notary_cli(
-        &format!("https://127.0.0.1:{port}"),
-        &s.pki.root_ca,
-        &fresh,
-        &["list", gun],
-        None,
+    let (ok, out) = notary_cli(&go.url(), &s.pki.root_ca, &fresh, &["list", gun], None);
+    assert!(
+        ok && out.contains("v-rust"),
+        "{out}\n{}",
+        go.proc.log_text()
     );
-    assert!(ok && out.contains("v-rust"), "{out}\n{}", go.log_text());
 }
 
-#[tokio::test]
-async fn go_reads_our_database_postgres() {
-    go_reads_ours(Backend::Postgres).await;
-}
+notary_testkit::test_cases!(async go_reads_ours {
+    go_reads_our_database_postgres => (Backend::Postgres),
+    go_reads_our_database_mysql => (Backend::Mysql),
+});
 
-#[tokio::test]
-async fn go_reads_our_database_mysql() {
-    go_reads_ours(Backend::Mysql).await;
-}
-
-#[tokio::test]
-async fn go_database_adopted_postgres() {
-    adopt(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn go_database_adopted_mysql() {
-    adopt(Backend::Mysql).await;
-}
+notary_testkit::test_cases!(async adopt {
+    go_database_adopted_postgres => (Backend::Postgres),
+    go_database_adopted_mysql => (Backend::Mysql),
+});

@@ -4,16 +4,10 @@
 
 use std::path::Path;
 
-use crate::support::{Backend, Opts, Server, SignerKind};
+use notary_testkit::{Backend, Opts, Server, SignerKind};
 
 fn ok(s: &Server, dir: &Path, args: &[&str]) -> String {
-    let (success, out) = s.notary(dir, args, None);
-    assert!(
-        success,
-        "notary {args:?} failed:\n{out}\n--- server log ---\n{}",
-        s.proc.log_text()
-    );
-    out
+    s.notary_ok(dir, args)
 }
 
 async fn changefeed(s: &Server, gun: &str) -> serde_json::Value {
@@ -157,27 +151,10 @@ async fn full_workflow(backend: Backend, signer: SignerKind) {
     assert!(last["ID"].is_string());
 }
 
-#[tokio::test]
-async fn cli_sqlite_local_signer() {
-    full_workflow(Backend::Sqlite, SignerKind::Local).await;
-}
-
-#[tokio::test]
-async fn cli_postgres_rust_signer() {
-    full_workflow(Backend::Postgres, SignerKind::Rust).await;
-}
-
-#[tokio::test]
-async fn cli_mysql_rust_signer() {
-    full_workflow(Backend::Mysql, SignerKind::Rust).await;
-}
-
-#[tokio::test]
-async fn cli_sqlite_rust_signer() {
-    full_workflow(Backend::Sqlite, SignerKind::Rust).await;
-}
-
-#[tokio::test]
-async fn cli_postgres_go_signer() {
-    full_workflow(Backend::Postgres, SignerKind::Go).await;
-}
+notary_testkit::test_cases!(async full_workflow {
+    cli_sqlite_local_signer => (Backend::Sqlite, SignerKind::Local),
+    cli_postgres_rust_signer => (Backend::Postgres, SignerKind::Rust),
+    cli_mysql_rust_signer => (Backend::Mysql, SignerKind::Rust),
+    cli_sqlite_rust_signer => (Backend::Sqlite, SignerKind::Rust),
+    cli_postgres_go_signer => (Backend::Postgres, SignerKind::Go),
+});

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::support::{Backend, Opts, Server, SignerKind};
+use notary_testkit::{Backend, Opts, Server, SignerKind};
 
 fn version_of(body: &[u8]) -> i64 {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap();
@@ -22,7 +22,7 @@ async fn get(c: &reqwest::Client, url: &str) -> (StatusCode, reqwest::header::He
 
 fn init(s: &Server, url: &str, gun: &str, dir: &str) {
     let d = s.trust_dir(dir);
-    let (ok, out) = crate::support::notary_cli(url, &s.pki.root_ca, &d, &["init", "-p", gun], None);
+    let (ok, out) = notary_testkit::notary_cli(url, &s.pki.root_ca, &d, &["init", "-p", gun], None);
     assert!(ok, "{out}\n{}", s.proc.log_text());
 }
 
@@ -126,20 +126,11 @@ async fn replicas_race(backend: Backend) {
     assert_eq!(n.trim(), "2");
 }
 
-#[tokio::test]
-async fn replicas_race_sqlite() {
-    replicas_race(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn replicas_race_postgres() {
-    replicas_race(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn replicas_race_mysql() {
-    replicas_race(Backend::Mysql).await;
-}
+notary_testkit::test_cases!(async replicas_race {
+    replicas_race_sqlite => (Backend::Sqlite),
+    replicas_race_postgres => (Backend::Postgres),
+    replicas_race_mysql => (Backend::Mysql),
+});
 
 async fn out_of_band_changes(backend: Backend) {
     let opts = Opts::new(backend, SignerKind::Rust);
@@ -158,7 +149,7 @@ async fn out_of_band_changes(backend: Backend) {
     let d = s.trust_dir("t1");
     let file = s.dir.path().join("f.txt");
     std::fs::write(&file, b"x").unwrap();
-    let (ok, out) = crate::support::notary_cli(
+    let (ok, out) = notary_testkit::notary_cli(
         &b_url,
         &s.pki.root_ca,
         &d,
@@ -188,7 +179,7 @@ async fn out_of_band_changes(backend: Backend) {
         );
     }
     // The GUN is new again: a fresh client can initialise it.
-    let (ok, out) = crate::support::notary_cli(
+    let (ok, out) = notary_testkit::notary_cli(
         &s.url,
         &s.pki.root_ca,
         &s.trust_dir("t2"),
@@ -200,17 +191,8 @@ async fn out_of_band_changes(backend: Backend) {
     assert_eq!((st, version_of(&body)), (StatusCode::OK, 1));
 }
 
-#[tokio::test]
-async fn out_of_band_changes_sqlite() {
-    out_of_band_changes(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn out_of_band_changes_postgres() {
-    out_of_band_changes(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn out_of_band_changes_mysql() {
-    out_of_band_changes(Backend::Mysql).await;
-}
+notary_testkit::test_cases!(async out_of_band_changes {
+    out_of_band_changes_sqlite => (Backend::Sqlite),
+    out_of_band_changes_postgres => (Backend::Postgres),
+    out_of_band_changes_mysql => (Backend::Mysql),
+});

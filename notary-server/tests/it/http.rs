@@ -1,37 +1,13 @@
 //! HTTP-level behaviour against the real binary: routes, statuses, error codes, limits, bad
 //! input, health, metrics, changefeed parameters.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
-use crate::support::{error_code, multipart, Backend, Opts, Server, SignerKind};
+use notary_testkit::{error_code, multipart, Backend, Opts, Server, SignerKind};
 
 async fn get(s: &Server, path: &str) -> (StatusCode, String) {
-    let r = s
-        .client()
-        .get(format!("{}{path}", s.url))
-        .send()
-        .await
-        .unwrap();
-    let st = r.status();
-    (st, r.text().await.unwrap())
-}
-
-pub(crate) async fn post_raw(
-    s: &Server,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (StatusCode, String) {
-    let r = s
-        .client()
-        .post(format!("{}{path}", s.url))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let st = r.status();
-    (st, r.text().await.unwrap())
+    let (st, body) = s.get(path).await;
+    (st, String::from_utf8(body).unwrap())
 }
 
 fn count(s: &Server, table: &str) -> i64 {
@@ -87,20 +63,12 @@ async fn routes_and_bad_input(backend: Backend) {
         format!("/v2/{gun}/_trust/tuf/root.json?x=1").as_str()
     );
 
-    let r = s
-        .client()
-        .patch(format!("{}/v2/", s.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
-    let r = s
-        .client()
-        .head(format!("{}/v2/{gun}/_trust/tuf/root.json", s.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.status(Method::PATCH, "/v2/").await,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let root = format!("/v2/{gun}/_trust/tuf/root.json");
+    assert_eq!(s.status(Method::HEAD, &root).await, StatusCode::NOT_FOUND);
 
     // Key endpoints: the pending key is handed out again until it is used.
     let (st, k1) = get(&s, &format!("/v2/{gun}/_trust/tuf/timestamp.key")).await;
@@ -111,84 +79,54 @@ async fn routes_and_bad_input(backend: Backend) {
     assert_eq!(v["keytype"], "ecdsa");
     assert!(v["keyval"]["private"].is_null());
     assert!(k1.starts_with("{\"keytype\":\"ecdsa\",\"keyval\":{\"public\":\"MFkw"));
-    let r = s
-        .client()
-        .post(format!("{}/v2/{gun}/_trust/tuf/snapshot.key", s.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let snapshot_key = format!("/v2/{gun}/_trust/tuf/snapshot.key");
+    assert_eq!(s.status(Method::POST, &snapshot_key).await, StatusCode::OK);
 
     // Bad publishes: right status and code, nothing written.
     let path = format!("/v2/{gun}/_trust/tuf/");
-    let (st, body) = post_raw(&s, &path, "application/json", b"{}".to_vec()).await;
-    assert_eq!(
-        (st, error_code(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "MALFORMED_UPLOAD")
-    );
-    let (st, body) = post_raw(
-        &s,
-        &path,
-        "multipart/form-data; boundary=xyz",
-        b"garbage without boundary".to_vec(),
-    )
-    .await;
-    assert_eq!(
-        (st, error_code(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "MALFORMED_UPLOAD")
-    );
-    let (st, body) = post_raw(
-        &s,
-        &path,
-        "multipart/form-data; boundary=xyz",
-        b"--xyz\r\nContent-Disposition: form-data; name=\"files\"; filename=\"root\"\r\n\r\n{}"
-            .to_vec(),
-    )
-    .await;
-    assert_eq!(
-        (st, error_code(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "MALFORMED_UPLOAD"),
-        "no final boundary"
-    );
-    let (st, body) = post_raw(
-        &s,
-        &path,
-        "multipart/form-data; boundary=xyz",
-        b"--xyz\r\nContent-Disposition: form-data; name=\"files\"\r\n\r\n{}\r\n--xyz--\r\n"
-            .to_vec(),
-    )
-    .await;
-    assert_eq!(
-        (st, error_code(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "NO_FILENAME")
-    );
-    let (ct, body) = multipart(&[("targets/Bad.Role", b"{}")]);
-    let (st, text) = post_raw(&s, &path, &ct, body).await;
-    assert_eq!(
-        (st, error_code(&text).as_str()),
-        (StatusCode::BAD_REQUEST, "INVALID_ROLE")
-    );
-    assert!(text.contains("\"detail\":\"targets/Bad.Role\""), "{text}");
-    let (ct, body) = multipart(&[("root", b"{not json")]);
-    let (st, text) = post_raw(&s, &path, &ct, body).await;
-    assert_eq!(
-        (st, error_code(&text).as_str()),
-        (StatusCode::BAD_REQUEST, "MALFORMED_JSON")
-    );
-    let (ct, body) = multipart(&[("root", b"{\"signed\":{\"version\":1.5}}")]);
-    let (st, text) = post_raw(&s, &path, &ct, body).await;
-    assert_eq!(
-        (st, error_code(&text).as_str()),
-        (StatusCode::BAD_REQUEST, "MALFORMED_JSON")
-    );
-    // Envelope without `signed` and no stored root: a typed validation error, not a panic.
-    let (ct, body) = multipart(&[("targets", b"{}")]);
-    let (st, text) = post_raw(&s, &path, &ct, body).await;
-    assert_eq!(
-        (st, error_code(&text).as_str()),
-        (StatusCode::BAD_REQUEST, "INVALID_UPDATE"),
-        "{text}"
-    );
+    let raw = |ct: &str, body: &[u8]| (ct.to_string(), body.to_vec());
+    let form = "multipart/form-data; boundary=xyz";
+    // (what, content type and body, code, text the body must contain)
+    let cases = [
+        ("JSON", raw("application/json", b"{}"), "MALFORMED_UPLOAD", ""),
+        ("no boundary", raw(form, b"garbage without boundary"), "MALFORMED_UPLOAD", ""),
+        (
+            "no final boundary",
+            raw(form, b"--xyz\r\nContent-Disposition: form-data; name=\"files\"; filename=\"root\"\r\n\r\n{}"),
+            "MALFORMED_UPLOAD",
+            "",
+        ),
+        (
+            "no filename",
+            raw(form, b"--xyz\r\nContent-Disposition: form-data; name=\"files\"\r\n\r\n{}\r\n--xyz--\r\n"),
+            "NO_FILENAME",
+            "",
+        ),
+        (
+            "bad role",
+            multipart(&[("targets/Bad.Role", b"{}")]),
+            "INVALID_ROLE",
+            "\"detail\":\"targets/Bad.Role\"",
+        ),
+        ("bad JSON", multipart(&[("root", b"{not json")]), "MALFORMED_JSON", ""),
+        (
+            "fractional version",
+            multipart(&[("root", b"{\"signed\":{\"version\":1.5}}")]),
+            "MALFORMED_JSON",
+            "",
+        ),
+        // Envelope without `signed` and no stored root: a typed validation error, not a panic.
+        ("no signed", multipart(&[("targets", b"{}")]), "INVALID_UPDATE", ""),
+    ];
+    for (what, (ct, body), code, detail) in cases {
+        let (st, text) = s.post(&path, &ct, body).await;
+        assert_eq!(
+            (st, error_code(&text).as_str()),
+            (StatusCode::BAD_REQUEST, code),
+            "{what}: {text}"
+        );
+        assert!(text.contains(detail), "{what}: {text}");
+    }
     // Too many parts.
     let many: Vec<(String, Vec<u8>)> = (0..1100)
         .map(|i| (format!("targets/d{i}"), b"{}".to_vec()))
@@ -198,12 +136,12 @@ async fn routes_and_bad_input(backend: Backend) {
         .map(|(a, b)| (a.as_str(), b.as_slice()))
         .collect();
     let (ct, body) = multipart(&refs);
-    let (st, text) = post_raw(&s, &path, &ct, body).await;
+    let (st, text) = s.post(&path, &ct, body).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{text}");
     // GUN too long.
     let long = format!("/v2/{}/_trust/tuf/", "a".repeat(300));
     let (ct, body) = multipart(&[("root", b"{}")]);
-    let (st, text) = post_raw(&s, &long, &ct, body).await;
+    let (st, text) = s.post(&long, &ct, body).await;
     assert_eq!(
         (st, error_code(&text).as_str()),
         (StatusCode::BAD_REQUEST, "INVALID_GUN")
@@ -248,20 +186,11 @@ async fn routes_and_bad_input(backend: Backend) {
     assert!(!text.contains("alpine"), "metrics must not carry GUNs");
 }
 
-#[tokio::test]
-async fn routes_and_bad_input_sqlite() {
-    routes_and_bad_input(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn routes_and_bad_input_postgres() {
-    routes_and_bad_input(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn routes_and_bad_input_mysql() {
-    routes_and_bad_input(Backend::Mysql).await;
-}
+notary_testkit::test_cases!(async routes_and_bad_input {
+    routes_and_bad_input_sqlite => (Backend::Sqlite),
+    routes_and_bad_input_postgres => (Backend::Postgres),
+    routes_and_bad_input_mysql => (Backend::Mysql),
+});
 
 #[tokio::test]
 async fn body_limit_and_gun_prefixes() {
@@ -270,10 +199,10 @@ async fn body_limit_and_gun_prefixes() {
     opts.gun_prefixes = Some(vec!["docker.io/".into()]);
     let s = Server::start(opts);
     let (ct, body) = multipart(&[("root", &[b'x'; 4096])]);
-    let (st, text) = post_raw(&s, "/v2/docker.io/a/_trust/tuf/", &ct, body).await;
+    let (st, text) = s.post("/v2/docker.io/a/_trust/tuf/", &ct, body).await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
     let (ct, body) = multipart(&[("root", b"{}")]);
-    let (st, text) = post_raw(&s, "/v2/quay.io/a/_trust/tuf/", &ct, body).await;
+    let (st, text) = s.post("/v2/quay.io/a/_trust/tuf/", &ct, body).await;
     assert_eq!(
         (st, error_code(&text).as_str()),
         (StatusCode::BAD_REQUEST, "INVALID_GUN")
@@ -293,25 +222,23 @@ async fn body_limit_and_gun_prefixes() {
 async fn health_is_truthful_when_signer_is_down() {
     // A remote signer that is not running: health says so at once, key requests are 5xx.
     let s = Server::start(Opts::new(Backend::Sqlite, SignerKind::Local));
-    let port = crate::support::free_port();
+    let port = notary_testkit::free_port();
     let cfg = std::fs::read_to_string(&s.config_path).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&cfg).unwrap();
     v["trust_service"] = serde_json::json!({"type": "remote", "hostname": "127.0.0.1",
         "port": port.to_string(), "tls_ca_file": s.pki.root_ca, "key_algorithm": "ecdsa",
         "tls_client_cert": s.pki.server_cert, "tls_client_key": s.pki.server_key});
-    let new_port = crate::support::free_port();
-    v["server"]["http_addr"] = serde_json::json!(format!("127.0.0.1:{new_port}"));
-    let path = s.dir.path().join("down.json");
-    std::fs::write(&path, v.to_string()).unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_notary-server"));
-    cmd.arg("--config").arg(&path);
-    let _p = crate::support::Proc::spawn("down", cmd, s.dir.path().join("down.log"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", new_port)).is_err() {
-        assert!(std::time::Instant::now() < deadline);
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let url = format!("https://127.0.0.1:{new_port}");
+    let down = notary_testkit::launch(
+        &notary_testkit::Program::server(),
+        notary_testkit::Role::Server,
+        &s.pki,
+        s.dir.path(),
+        "down",
+        v,
+        &[],
+        &[],
+    );
+    let url = down.url();
     let c = s.client();
     let r = c
         .get(format!("{url}/_notary_server/health"))
@@ -334,7 +261,7 @@ async fn config_relative_paths_env_overrides_and_go_flags() {
     // file, and both `-config FILE` and `--config=FILE` work.
     let dir = tempfile::tempdir().unwrap();
     let pki = notary_devcerts::generate(&dir.path().join("pki")).unwrap();
-    let port = crate::support::free_port();
+    let port = notary_testkit::free_port();
     let cfg = serde_json::json!({
         "server": {"http_addr": "127.0.0.1:1", "tls_cert_file": "pki/notary-server.crt",
             "tls_key_file": "pki/notary-server.key"},
@@ -363,14 +290,14 @@ async fn config_relative_paths_env_overrides_and_go_flags() {
             .env("NOTARY_SERVER_TRUST_SERVICE_TYPE", "local")
             .arg("-logf")
             .arg("json");
-        let log = dir.path().join("srv.log");
-        let p = crate::support::Proc::spawn("cfg", cmd, log);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "{}", p.log_text());
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let c = crate::support::client(&pki);
+        let mut p = notary_testkit::Proc::spawn("cfg", cmd, dir.path().join("srv.log"));
+        // Only this test's server passes: its certificate chains to this test's CA.
+        let addr = ([127, 0, 0, 1], port).into();
+        p.wait_ready(std::time::Duration::from_secs(20), || {
+            notary_testkit::tls_ready(addr, &pki.root_ca, None)
+        })
+        .unwrap();
+        let c = notary_testkit::client(&pki);
         let r = c
             .get(format!("https://127.0.0.1:{port}/_notary_server/health"))
             .send()

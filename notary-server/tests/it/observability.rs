@@ -2,18 +2,13 @@
 //! the certificate and timestamp expiry gauges, and the liveness/readiness split of
 //! `/_notary_server/health`.
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
-use crate::support::{
-    client, free_port, multipart, notary_cli, Backend, Opts, Proc, Server, SignerKind, TestDb,
-};
-use crate::tufclient::Repo;
+use notary_testkit::tufclient::Repo;
+use notary_testkit::{client, multipart, notary_cli, Backend, Opts, Server, SignerKind};
 
 /// The samples of an exposition text: `name{labels}` → value. Every non-comment line must be a
 /// well-formed sample.
@@ -38,6 +33,15 @@ fn value(text: &str, series: &str) -> f64 {
         .find(|(s, _)| s == series)
         .map(|(_, v)| v)
         .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"))
+}
+
+/// The snapshot and timestamp regeneration counters.
+fn assert_regenerations(text: &str, snapshots: f64, timestamps: f64) {
+    let counter = |role: &str| value(text, &format!("notary_server_{role}_regenerations_total"));
+    assert_eq!(
+        (counter("snapshot"), counter("timestamp")),
+        (snapshots, timestamps)
+    );
 }
 
 async fn scrape(c: &reqwest::Client, url: &str) -> String {
@@ -86,15 +90,10 @@ fn check_histograms(text: &str, name: &str) {
     }
 }
 
-#[tokio::test]
-async fn metrics_series_have_sane_values_and_never_name_a_gun_postgres() {
-    series_have_sane_values(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn metrics_series_have_sane_values_and_never_name_a_gun_mysql() {
-    series_have_sane_values(Backend::Mysql).await;
-}
+notary_testkit::test_cases!(async series_have_sane_values {
+    metrics_series_have_sane_values_and_never_name_a_gun_postgres => (Backend::Postgres),
+    metrics_series_have_sane_values_and_never_name_a_gun_mysql => (Backend::Mysql),
+});
 
 async fn series_have_sane_values(backend: Backend) {
     let s = Server::start(Opts::new(backend, SignerKind::Rust));
@@ -169,14 +168,7 @@ async fn series_have_sane_values(backend: Backend) {
     );
     assert_eq!(value(&text, "notary_server_publishes_total"), 1.0);
     assert!(value(&text, "notary_server_timestamp_cache_hits_total") >= 1.0);
-    assert_eq!(
-        value(&text, "notary_server_snapshot_regenerations_total"),
-        0.0
-    );
-    assert_eq!(
-        value(&text, "notary_server_timestamp_regenerations_total"),
-        0.0
-    );
+    assert_regenerations(&text, 0.0, 0.0);
     for name in [
         "notary_server_tls_cert_expiry_days",
         "notary_server_timestamp_expiry_days",
@@ -224,65 +216,20 @@ async fn live_stays_up_while_ready_follows_the_signer() {
     assert!(!text.contains("operation=\"Health"), "{text}");
 }
 
-/// A server started from a config this test writes (keys [`Opts`] does not cover).
-struct Custom {
-    url: String,
-    pki: notary_devcerts::DevPki,
-    proc: Proc,
-    _db: TestDb,
-    dir: TempDir,
-}
-
-impl Custom {
-    /// SQLite, local signer; `extra` is merged into the `server` section and `auth` (if any)
-    /// becomes the `auth` section.
-    fn start(server_extra: Value, auth: Option<Value>) -> Custom {
-        let dir = tempfile::tempdir().unwrap();
-        let pki = notary_devcerts::generate(&dir.path().join("pki")).unwrap();
-        let db = TestDb::new(Backend::Sqlite, dir.path());
-        let port = free_port();
-        let mut cfg = json!({
-            "server": {"http_addr": format!("127.0.0.1:{port}"),
-                "tls_cert_file": pki.server_cert, "tls_key_file": pki.server_key},
-            "trust_service": {"type": "local"},
-            "storage": {"backend": db.config_backend, "db_url": db.url},
-            "logging": {"level": "info"},
-        });
-        for (k, v) in server_extra.as_object().unwrap() {
-            cfg["server"][k] = v.clone();
-        }
-        if let Some(a) = auth {
-            cfg["auth"] = a;
-        }
-        let config_path: PathBuf = dir.path().join("server.json");
-        std::fs::write(&config_path, cfg.to_string()).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_notary-server"));
-        cmd.arg("-config").arg(&config_path);
-        let proc = Proc::spawn("notary-server", cmd, dir.path().join("server.log"));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "notary-server did not start: {}",
-                proc.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Custom {
-            url: format!("https://127.0.0.1:{port}"),
-            pki,
-            proc,
-            _db: db,
-            dir,
-        }
-    }
+/// SQLite, local signer; `server_extra` is merged into the `server` section and `auth` (if
+/// any) becomes the `auth` section.
+fn custom(server_extra: Value, auth: Option<Value>) -> Server {
+    let mut opts = Opts::new(Backend::Sqlite, SignerKind::Local);
+    opts.server_extra = server_extra;
+    opts.auth = auth;
+    Server::start(opts)
 }
 
 #[tokio::test]
 async fn health_routes_and_metrics_need_no_token() {
     let tmp = tempfile::tempdir().unwrap();
     let token_ca = notary_devcerts::generate(tmp.path()).unwrap();
-    let s = Custom::start(
+    let s = custom(
         json!({}),
         Some(json!({"type": "token", "options": {
             "realm": "https://auth.example.com/token", "service": "notary-server",
@@ -317,7 +264,7 @@ async fn health_routes_and_metrics_need_no_token() {
 
 #[tokio::test]
 async fn expired_snapshot_resigned_on_read_is_counted() {
-    let s = Custom::start(json!({"snapshot_expiry_seconds": 2}), None);
+    let s = custom(json!({"snapshot_expiry_seconds": 2}), None);
     let c = client(&s.pki);
     let gun = "docker.io/obsvq7zk/snap";
     let repo = Repo::new(&c, &s.url, gun, true).await;
@@ -345,14 +292,7 @@ async fn expired_snapshot_resigned_on_read_is_counted() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["signed"]["version"], 2);
     let text = scrape(&c, &s.url).await;
-    assert_eq!(
-        value(&text, "notary_server_snapshot_regenerations_total"),
-        1.0
-    );
-    assert_eq!(
-        value(&text, "notary_server_timestamp_regenerations_total"),
-        1.0
-    );
+    assert_regenerations(&text, 1.0, 1.0);
     assert!(!text.contains("obsvq7zk"), "{text}");
     // The CLI reads the re-signed repository (the regenerated snapshot verifies).
     let trust = s.dir.path().join("cli");

@@ -4,13 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{error_code, multipart, Backend, Opts, Server, SignerKind};
-use crate::tufclient::{sign, Key, Repo};
-
-pub(crate) async fn post(s: &Server, gun: &str, parts: &[(&str, &[u8])]) -> (StatusCode, String) {
-    let (ct, body) = multipart(parts);
-    crate::http::post_raw(s, &format!("/v2/{gun}/_trust/tuf/"), &ct, body).await
-}
+use notary_testkit::tufclient::{key_json, sign, Key, Repo};
+use notary_testkit::{error_code, Backend, Opts, Server, SignerKind};
 
 fn detail(body: &str) -> Value {
     let v: Value = serde_json::from_str(body).unwrap();
@@ -25,16 +20,6 @@ fn rows(s: &Server) -> String {
         + s.db.sql("SELECT COUNT(*) FROM changefeed").trim()
 }
 
-async fn get(s: &Server, path: &str) -> (StatusCode, Vec<u8>) {
-    let r = s
-        .client()
-        .get(format!("{}{path}", s.url))
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.bytes().await.unwrap().to_vec())
-}
-
 async fn checklist(backend: Backend) {
     let s = Server::start(Opts::new(backend, SignerKind::Local));
     let c = s.client();
@@ -42,15 +27,7 @@ async fn checklist(backend: Backend) {
     // §3.14 #15: no snapshot uploaded, snapshot key held by the client → ErrBadHierarchy.
     let gun = "docker.io/check/hierarchy";
     let repo = Repo::new(&c, &s.url, gun, false).await;
-    let (st, body) = post(
-        &s,
-        gun,
-        &[
-            ("root", &repo.root_file(1)),
-            ("targets", &repo.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, body) = s.publish_initial(gun, &repo).await;
     assert_eq!(
         (st, error_code(&body).as_str()),
         (StatusCode::BAD_REQUEST, "INVALID_UPDATE")
@@ -63,46 +40,29 @@ async fn checklist(backend: Backend) {
 
     // The same repository with a client snapshot is accepted (§3.13 #1), the client's bytes
     // are served verbatim and the server's timestamp points at them.
-    let root = repo.root_file(1);
-    let targets = repo.targets_file(1);
-    let snapshot = repo.snapshot_file(1, &[("root", &root), ("targets", &targets)]);
-    let (st, body) = post(
-        &s,
-        gun,
-        &[
-            ("root", &root),
-            ("targets", &targets),
-            ("snapshot", &snapshot),
-        ],
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    let (root, targets, snapshot) = s.publish_initial_with_snapshot(gun, &repo).await;
     assert_eq!(
-        get(&s, &format!("/v2/{gun}/_trust/tuf/root.json")).await.1,
+        s.get(&format!("/v2/{gun}/_trust/tuf/root.json")).await.1,
         root
     );
     assert_eq!(
-        get(&s, &format!("/v2/{gun}/_trust/tuf/targets.json"))
-            .await
-            .1,
+        s.get(&format!("/v2/{gun}/_trust/tuf/targets.json")).await.1,
         targets
     );
     assert_eq!(
-        get(&s, &format!("/v2/{gun}/_trust/tuf/snapshot.json"))
+        s.get(&format!("/v2/{gun}/_trust/tuf/snapshot.json"))
             .await
             .1,
         snapshot
     );
     assert_eq!(
-        get(&s, &format!("/v2/{gun}/_trust/tuf/1.root.json"))
-            .await
-            .1,
+        s.get(&format!("/v2/{gun}/_trust/tuf/1.root.json")).await.1,
         root
     );
     assert_eq!(rows(&s), "4/1");
 
     // §3.13 #16: root version current + 2 → ErrBadRoot.
-    let (st, body) = post(&s, gun, &[("root", &repo.root_file(3))]).await;
+    let (st, body) = s.publish(gun, &[("root", &repo.root_file(3))]).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     let d = detail(&body);
     assert_eq!(d["Name"], "ErrBadRoot", "{body}");
@@ -113,7 +73,9 @@ async fn checklist(backend: Backend) {
 
     // §3.5: re-sending the identical current root passes validation, storage says VERSION.
     let snap2 = repo.snapshot_file(2, &[("root", &root), ("targets", &targets)]);
-    let (st, body) = post(&s, gun, &[("root", &root), ("snapshot", &snap2)]).await;
+    let (st, body) = s
+        .publish(gun, &[("root", &root), ("snapshot", &snap2)])
+        .await;
     assert_eq!((st, body.as_str()), (StatusCode::BAD_REQUEST, "{\"errors\":[{\"code\":\"VERSION\",\"message\":\"A newer version of metadata is already available.\",\"detail\":{}}]}\n"));
     assert_eq!(rows(&s), "4/1", "a rejected publish writes nothing");
 
@@ -123,12 +85,9 @@ async fn checklist(backend: Backend) {
         &[],
     );
     let snap = repo.snapshot_file(2, &[("root", &root), ("targets", &unsigned_targets)]);
-    let (st, body) = post(
-        &s,
-        gun,
-        &[("targets", &unsigned_targets), ("snapshot", &snap)],
-    )
-    .await;
+    let (st, body) = s
+        .publish(gun, &[("targets", &unsigned_targets), ("snapshot", &snap)])
+        .await;
     assert_eq!(
         (st, detail(&body)["Name"].clone()),
         (StatusCode::BAD_REQUEST, json!("ErrBadTargets"))
@@ -138,19 +97,18 @@ async fn checklist(backend: Backend) {
         &json!({"_type": "Snapshot", "expires": "2030-01-01T00:00:00Z", "meta": {}, "version": 2}),
         &[],
     );
-    let (st, body) = post(
-        &s,
-        gun,
-        &[("targets", &targets2), ("snapshot", &unsigned_snap)],
-    )
-    .await;
+    let (st, body) = s
+        .publish(gun, &[("targets", &targets2), ("snapshot", &unsigned_snap)])
+        .await;
     assert_eq!(
         (st, detail(&body)["Name"].clone()),
         (StatusCode::BAD_REQUEST, json!("ErrBadSnapshot"))
     );
     // §3.13 #39-41: snapshot hash not matching the uploaded targets.
     let snap = repo.snapshot_file(2, &[("root", &root), ("targets", &targets)]);
-    let (st, body) = post(&s, gun, &[("targets", &targets2), ("snapshot", &snap)]).await;
+    let (st, body) = s
+        .publish(gun, &[("targets", &targets2), ("snapshot", &snap)])
+        .await;
     assert_eq!(
         (st, detail(&body)["Name"].clone()),
         (StatusCode::BAD_REQUEST, json!("ErrBadSnapshot"))
@@ -169,7 +127,9 @@ async fn checklist(backend: Backend) {
             ("targets/x", &deleg),
         ],
     );
-    let (st, body) = post(&s, gun, &[("targets/x", &deleg), ("snapshot", &snap)]).await;
+    let (st, body) = s
+        .publish(gun, &[("targets/x", &deleg), ("snapshot", &snap)])
+        .await;
     assert_eq!(
         (st, detail(&body)["Name"].clone()),
         (StatusCode::BAD_REQUEST, json!("ErrBadTargets"))
@@ -177,7 +137,9 @@ async fn checklist(backend: Backend) {
     assert_eq!(rows(&s), "4/1");
 
     // §3.13 #17: nothing stored, no root uploaded.
-    let (st, body) = post(&s, "docker.io/check/none", &[("targets", &targets)]).await;
+    let (st, body) = s
+        .publish("docker.io/check/none", &[("targets", &targets)])
+        .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(
         detail(&body),
@@ -187,31 +149,23 @@ async fn checklist(backend: Backend) {
     // §3.13 #2: root certificate for another GUN; #32: root without signatures.
     let gun2 = "docker.io/check/wrongcn";
     let mut other = Repo::new(&c, &s.url, gun2, true).await;
-    other.root = Key::root("docker.io/someone/else");
-    let (st, body) = post(
-        &s,
-        gun2,
-        &[
-            ("root", &other.root_file(1)),
-            ("targets", &other.targets_file(1)),
-        ],
-    )
-    .await;
+    other.root = Key::root_cert("docker.io/someone/else");
+    let (st, body) = s.publish_initial(gun2, &other).await;
     assert_eq!(
         (st, detail(&body)["Name"].clone()),
         (StatusCode::BAD_REQUEST, json!("ErrBadRoot"))
     );
     let other = Repo::new(&c, &s.url, gun2, true).await;
     let unsigned_root = sign(&other.root_signed(1), &[]);
-    let (st, body) = post(
-        &s,
-        gun2,
-        &[
-            ("root", &unsigned_root),
-            ("targets", &other.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, body) = s
+        .publish(
+            gun2,
+            &[
+                ("root", &unsigned_root),
+                ("targets", &other.targets_file(1)),
+            ],
+        )
+        .await;
     assert_eq!(
         (st, detail(&body)["Name"].clone()),
         (StatusCode::BAD_REQUEST, json!("ErrBadRoot"))
@@ -222,17 +176,9 @@ async fn checklist(backend: Backend) {
     let foreign = Key::ecdsa();
     other.server_keys.insert(
         "timestamp".into(),
-        (foreign.id.clone(), foreign.json.clone()),
+        (foreign.id(), key_json(&foreign.public)),
     );
-    let (st, body) = post(
-        &s,
-        gun2,
-        &[
-            ("root", &other.root_file(1)),
-            ("targets", &other.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, body) = s.publish_initial(gun2, &other).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(detail(&body)["Name"], "ErrBadRoot", "{body}");
     assert!(detail(&body)["Error"]["Msg"]
@@ -244,44 +190,32 @@ async fn checklist(backend: Backend) {
     // Server-managed snapshot (§3.13 #19, #24): root+targets, then targets alone.
     let gun3 = "docker.io/check/servermanaged";
     let repo3 = Repo::new(&c, &s.url, gun3, true).await;
-    let (st, body) = post(
-        &s,
-        gun3,
-        &[
-            ("root", &repo3.root_file(1)),
-            ("targets", &repo3.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, body) = s.publish_initial(gun3, &repo3).await;
     assert_eq!(st, StatusCode::OK, "{body}");
-    let (st, body) = post(&s, gun3, &[("targets", &repo3.targets_file(2))]).await;
+    let (st, body) = s
+        .publish(gun3, &[("targets", &repo3.targets_file(2))])
+        .await;
     assert_eq!(st, StatusCode::OK, "{body}");
-    let (st, snap) = get(&s, &format!("/v2/{gun3}/_trust/tuf/snapshot.json")).await;
+    let (st, snap) = s.get(&format!("/v2/{gun3}/_trust/tuf/snapshot.json")).await;
     assert_eq!(st, StatusCode::OK);
     let v: Value = serde_json::from_slice(&snap).unwrap();
     assert_eq!(v["signed"]["version"], 2);
     assert_eq!(
         v["signed"]["meta"]["targets"],
-        crate::tufclient::file_meta(&repo3.targets_file_bytes_stored(&s, gun3).await)
+        notary_testkit::tufclient::file_meta(
+            &s.get(&format!("/v2/{gun3}/_trust/tuf/targets.json"))
+                .await
+                .1
+        )
     );
 
     // Racing publishes of the same next version: exactly one wins, the others get VERSION.
     let t3 = repo3.targets_file(3);
     let mut tasks = Vec::new();
     for _ in 0..6 {
-        let (ct, body) = multipart(&[("targets", &t3)]);
-        let c = c.clone();
-        let url = format!("{}/v2/{gun3}/_trust/tuf/", s.url);
+        let (c, base, t3) = (c.clone(), s.url.clone(), t3.clone());
         tasks.push(tokio::spawn(async move {
-            let r = c
-                .post(url)
-                .header("content-type", ct)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let st = r.status();
-            (st, r.text().await.unwrap())
+            notary_testkit::publish(&c, &base, gun3, &[("targets", &t3)]).await
         }));
     }
     let mut wins = 0;
@@ -299,28 +233,11 @@ async fn checklist(backend: Backend) {
     assert_eq!(wins, 1);
 }
 
-impl Repo {
-    async fn targets_file_bytes_stored(&self, s: &Server, gun: &str) -> Vec<u8> {
-        get(s, &format!("/v2/{gun}/_trust/tuf/targets.json"))
-            .await
-            .1
-    }
-}
-
-#[tokio::test]
-async fn checklist_sqlite() {
-    checklist(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn checklist_postgres() {
-    checklist(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn checklist_mysql() {
-    checklist(Backend::Mysql).await;
-}
+notary_testkit::test_cases!(async checklist {
+    checklist_sqlite => (Backend::Sqlite),
+    checklist_postgres => (Backend::Postgres),
+    checklist_mysql => (Backend::Mysql),
+});
 
 #[tokio::test]
 async fn signer_down_publish_is_5xx_and_writes_nothing() {
@@ -328,25 +245,17 @@ async fn signer_down_publish_is_5xx_and_writes_nothing() {
     let c = s.client();
     let gun = "docker.io/check/signerdown";
     let repo = Repo::new(&c, &s.url, gun, true).await;
-    let (st, body) = post(
-        &s,
-        gun,
-        &[
-            ("root", &repo.root_file(1)),
-            ("targets", &repo.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, body) = s.publish_initial(gun, &repo).await;
     assert_eq!(st, StatusCode::OK, "{body}");
     let before = rows(&s);
     s.signer.as_mut().unwrap().proc.kill();
-    let (st, body) = post(&s, gun, &[("targets", &repo.targets_file(2))]).await;
+    let (st, body) = s.publish(gun, &[("targets", &repo.targets_file(2))]).await;
     assert!(st.is_server_error(), "{st} {body}");
     assert_eq!(rows(&s), before);
     // Nothing expired: reads keep working without the signer.
-    let (st, _) = get(&s, &format!("/v2/{gun}/_trust/tuf/timestamp.json")).await;
+    let (st, _) = s.get(&format!("/v2/{gun}/_trust/tuf/timestamp.json")).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, body) = get(&s, "/_notary_server/health").await;
+    let (st, body) = s.get("/_notary_server/health").await;
     assert_eq!(
         st,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -356,7 +265,7 @@ async fn signer_down_publish_is_5xx_and_writes_nothing() {
 }
 
 async fn feed(s: &Server, query: &str) -> Value {
-    let (st, body) = get(s, &format!("/v2/_trust/changefeed?{query}")).await;
+    let (st, body) = s.get(&format!("/v2/_trust/changefeed?{query}")).await;
     assert_eq!(st, StatusCode::OK);
     serde_json::from_slice(&body).unwrap()
 }
@@ -375,31 +284,15 @@ async fn changefeed_paging(backend: Backend) {
     let c = s.client();
     let gun = "docker.io/feed/a";
     let repo = Repo::new(&c, &s.url, gun, true).await;
-    let (st, body) = post(
-        &s,
-        gun,
-        &[
-            ("root", &repo.root_file(1)),
-            ("targets", &repo.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, body) = s.publish_initial(gun, &repo).await;
     assert_eq!(st, StatusCode::OK, "{body}");
     for v in 2..=4 {
-        let (st, body) = post(&s, gun, &[("targets", &repo.targets_file(v))]).await;
+        let (st, body) = s.publish(gun, &[("targets", &repo.targets_file(v))]).await;
         assert_eq!(st, StatusCode::OK, "{body}");
     }
     let other = "docker.io/feed/b";
     let repo_b = Repo::new(&c, &s.url, other, true).await;
-    let (st, _) = post(
-        &s,
-        other,
-        &[
-            ("root", &repo_b.root_file(1)),
-            ("targets", &repo_b.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, _) = s.publish_initial(other, &repo_b).await;
     assert_eq!(st, StatusCode::OK);
     let r = c
         .delete(format!("{}/v2/{gun}/_trust/tuf/", s.url))
@@ -437,35 +330,20 @@ async fn changefeed_paging(backend: Backend) {
     );
     // records=0 means 100; per-GUN feed filters.
     assert_eq!(feed(&s, "records=0").await["count"], 6);
-    let (st, body) = get(&s, &format!("/v2/{other}/_trust/changefeed?records=10")).await;
+    let (st, body) = s
+        .get(&format!("/v2/{other}/_trust/changefeed?records=10"))
+        .await;
     assert_eq!(st, StatusCode::OK);
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["count"], 1);
     // After a delete the same versions can be written again.
     let repo = Repo::new(&c, &s.url, gun, true).await;
-    let (st, body) = post(
-        &s,
-        gun,
-        &[
-            ("root", &repo.root_file(1)),
-            ("targets", &repo.targets_file(1)),
-        ],
-    )
-    .await;
+    let (st, body) = s.publish_initial(gun, &repo).await;
     assert_eq!(st, StatusCode::OK, "{body}");
 }
 
-#[tokio::test]
-async fn changefeed_paging_sqlite() {
-    changefeed_paging(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn changefeed_paging_postgres() {
-    changefeed_paging(Backend::Postgres).await;
-}
-
-#[tokio::test]
-async fn changefeed_paging_mysql() {
-    changefeed_paging(Backend::Mysql).await;
-}
+notary_testkit::test_cases!(async changefeed_paging {
+    changefeed_paging_sqlite => (Backend::Sqlite),
+    changefeed_paging_postgres => (Backend::Postgres),
+    changefeed_paging_mysql => (Backend::Mysql),
+});

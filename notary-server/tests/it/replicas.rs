@@ -8,34 +8,11 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{error_code, multipart, Backend, Opts, Server, SignerKind};
-use crate::tufclient::{sign, Repo};
+use notary_testkit::tufclient::{sign, Repo};
+use notary_testkit::{error_code, get, Backend, Opts, Server, SignerKind};
 
 const ROUNDS: i64 = 6;
 const PUBLISHERS: usize = 4;
-
-async fn publish(
-    c: &reqwest::Client,
-    base: &str,
-    gun: &str,
-    targets: &[u8],
-) -> (StatusCode, String) {
-    let (ct, body) = multipart(&[("targets", targets)]);
-    let r = c
-        .post(format!("{base}/v2/{gun}/_trust/tuf/"))
-        .header("content-type", ct)
-        .body(body)
-        .send()
-        .await
-        .expect("publish request");
-    let st = r.status();
-    (st, r.text().await.expect("publish body"))
-}
-
-async fn get(c: &reqwest::Client, url: &str) -> (StatusCode, Vec<u8>) {
-    let r = c.get(url).send().await.expect("get request");
-    (r.status(), r.bytes().await.expect("get body").to_vec())
-}
 
 /// Waits (at most 2 s, the 1 s freshness bound plus slack) until `url` serves `want`.
 async fn eventually_serves(c: &reqwest::Client, url: &str, want: &[u8]) {
@@ -58,21 +35,7 @@ async fn race_on_gun(c: reqwest::Client, urls: [String; 2], gun: &'static str) {
     // Server-managed snapshot: every publish carries only `targets`, so the replicas generate
     // and sign snapshot and timestamp concurrently.
     let repo = Repo::new(&c, &urls[0], gun, true).await;
-    let (st, body) = {
-        let (ct, b) = multipart(&[
-            ("root", &repo.root_file(1)),
-            ("targets", &repo.targets_file(1)),
-        ]);
-        let r = c
-            .post(format!("{}/v2/{gun}/_trust/tuf/", urls[0]))
-            .header("content-type", ct)
-            .body(b)
-            .send()
-            .await
-            .expect("init");
-        let st = r.status();
-        (st, r.text().await.expect("init body"))
-    };
+    let (st, body) = notary_testkit::publish_initial(&c, &urls[0], gun, &repo).await;
     assert_eq!(st, StatusCode::OK, "init: {body}");
 
     // ECDSA signatures are randomised, so take version 1's bytes back from the other replica.
@@ -95,7 +58,8 @@ async fn race_on_gun(c: reqwest::Client, urls: [String; 2], gun: &'static str) {
             let c = c.clone();
             let base = urls[p % 2].clone();
             tasks.push(tokio::spawn(async move {
-                let (st, body) = publish(&c, &base, gun, &bytes).await;
+                let (st, body) =
+                    notary_testkit::publish(&c, &base, gun, &[("targets", &bytes)]).await;
                 (st, body, bytes)
             }));
         }

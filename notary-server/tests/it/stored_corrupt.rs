@@ -5,9 +5,8 @@
 
 use reqwest::StatusCode;
 
-use crate::publish::post;
-use crate::support::{Backend, Opts, Server, SignerKind};
-use crate::tufclient::Repo;
+use notary_testkit::tufclient::Repo;
+use notary_testkit::{Backend, Opts, Server, SignerKind};
 
 const NO_DETAIL: &str = "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\"}]}\n";
 
@@ -22,20 +21,7 @@ async fn corrupt_role(backend: Backend, role: &str) {
     let c = s.client();
     let gun = format!("docker.io/corrupt/{role}");
     let repo = Repo::new(&c, &s.url, &gun, false).await;
-    let root = repo.root_file(1);
-    let targets = repo.targets_file(1);
-    let snapshot = repo.snapshot_file(1, &[("root", &root), ("targets", &targets)]);
-    let (st, body) = post(
-        &s,
-        &gun,
-        &[
-            ("root", &root),
-            ("targets", &targets),
-            ("snapshot", &snapshot),
-        ],
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    let (root, _, _) = s.publish_initial_with_snapshot(&gun, &repo).await;
 
     // Break the stored bytes of the current `role` row (its sha256 column still points at it).
     s.db.sql(&format!(
@@ -45,12 +31,9 @@ async fn corrupt_role(backend: Backend, role: &str) {
 
     let targets2 = repo.targets_file(2);
     let snapshot2 = repo.snapshot_file(2, &[("root", &root), ("targets", &targets2)]);
-    let (st, body) = post(
-        &s,
-        &gun,
-        &[("targets", &targets2), ("snapshot", &snapshot2)],
-    )
-    .await;
+    let (st, body) = s
+        .publish(&gun, &[("targets", &targets2), ("snapshot", &snapshot2)])
+        .await;
     assert_eq!(
         (st, body.as_str()),
         (StatusCode::BAD_REQUEST, NO_DETAIL),
@@ -59,25 +42,12 @@ async fn corrupt_role(backend: Backend, role: &str) {
     assert_eq!(snapshot_of_rows(&s, &gun), before, "nothing written");
 }
 
-#[tokio::test]
-async fn corrupt_stored_root_sqlite() {
-    corrupt_role(Backend::Sqlite, "root").await;
-}
-
-#[tokio::test]
-async fn corrupt_stored_timestamp_sqlite() {
-    corrupt_role(Backend::Sqlite, "timestamp").await;
-}
-
-#[tokio::test]
-async fn corrupt_stored_snapshot_postgres() {
-    corrupt_role(Backend::Postgres, "snapshot").await;
-}
-
-#[tokio::test]
-async fn corrupt_stored_root_mysql() {
-    corrupt_role(Backend::Mysql, "root").await;
-}
+notary_testkit::test_cases!(async corrupt_role {
+    corrupt_stored_root_sqlite => (Backend::Sqlite, "root"),
+    corrupt_stored_timestamp_sqlite => (Backend::Sqlite, "timestamp"),
+    corrupt_stored_snapshot_postgres => (Backend::Postgres, "snapshot"),
+    corrupt_stored_root_mysql => (Backend::Mysql, "root"),
+});
 
 /// §3.14 #13: a stored row with empty data is "not found", not an error.
 async fn empty_root_row(backend: Backend) {
@@ -85,20 +55,7 @@ async fn empty_root_row(backend: Backend) {
     let c = s.client();
     let gun = "docker.io/corrupt/empty";
     let repo = Repo::new(&c, &s.url, gun, false).await;
-    let root = repo.root_file(1);
-    let targets = repo.targets_file(1);
-    let snapshot = repo.snapshot_file(1, &[("root", &root), ("targets", &targets)]);
-    let (st, body) = post(
-        &s,
-        gun,
-        &[
-            ("root", &root),
-            ("targets", &targets),
-            ("snapshot", &snapshot),
-        ],
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    s.publish_initial_with_snapshot(gun, &repo).await;
     s.db.sql(&format!(
         "UPDATE tuf_files SET data = '' WHERE gun = '{gun}' AND role = 'root'"
     ));
@@ -111,19 +68,14 @@ async fn empty_root_row(backend: Backend) {
         let st = r.status();
         let body = r.text().await.expect("body");
         assert_eq!(st, StatusCode::NOT_FOUND, "{path}: {body}");
-        assert_eq!(crate::support::error_code(&body), "METADATA_NOT_FOUND");
+        assert_eq!(notary_testkit::error_code(&body), "METADATA_NOT_FOUND");
     }
 }
 
-#[tokio::test]
-async fn empty_stored_root_is_not_found_sqlite() {
-    empty_root_row(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn empty_stored_root_is_not_found_postgres() {
-    empty_root_row(Backend::Postgres).await;
-}
+notary_testkit::test_cases!(async empty_root_row {
+    empty_stored_root_is_not_found_sqlite => (Backend::Sqlite),
+    empty_stored_root_is_not_found_postgres => (Backend::Postgres),
+});
 
 /// §3.13 #5 / #12 / #22, §3.14 #16: the database fails while a publish reads the current state
 /// (here: the table is renamed away under a live server) → `INVALID_UPDATE` without detail,
@@ -134,26 +86,13 @@ async fn storage_read_error_during_validation_postgres() {
     let c = s.client();
     let gun = "docker.io/corrupt/readerror";
     let repo = Repo::new(&c, &s.url, gun, false).await;
-    let root = repo.root_file(1);
-    let targets = repo.targets_file(1);
-    let snapshot = repo.snapshot_file(1, &[("root", &root), ("targets", &targets)]);
-    let (st, body) = post(
-        &s,
-        gun,
-        &[
-            ("root", &root),
-            ("targets", &targets),
-            ("snapshot", &snapshot),
-        ],
-    )
-    .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    let (root, _, _) = s.publish_initial_with_snapshot(gun, &repo).await;
 
     let targets2 = repo.targets_file(2);
     let snapshot2 = repo.snapshot_file(2, &[("root", &root), ("targets", &targets2)]);
     let parts: [(&str, &[u8]); 2] = [("targets", &targets2), ("snapshot", &snapshot2)];
     s.db.sql("ALTER TABLE tuf_files RENAME TO tuf_files_away");
-    let (st, body) = post(&s, gun, &parts).await;
+    let (st, body) = s.publish(gun, &parts).await;
     s.db.sql("ALTER TABLE tuf_files_away RENAME TO tuf_files");
     assert_eq!((st, body.as_str()), (StatusCode::BAD_REQUEST, NO_DETAIL));
     assert_eq!(
@@ -164,6 +103,6 @@ async fn storage_read_error_during_validation_postgres() {
         "1",
         "nothing written"
     );
-    let (st, body) = post(&s, gun, &parts).await;
+    let (st, body) = s.publish(gun, &parts).await;
     assert_eq!(st, StatusCode::OK, "after the table is back: {body}");
 }

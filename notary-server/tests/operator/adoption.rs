@@ -12,14 +12,10 @@
 //!    publishes with the keys our signer wrote and the rows our side used.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use notary_devcerts::DevPki;
-use serde_json::json;
-use tempfile::TempDir;
-
-use crate::support::{free_port, notary_cli, Backend, Proc, TestDb};
+use notary_testkit::{
+    launch, notary_cli, server_config, signer_config, Backend, Env, Proc, Program, Role, TestDb,
+};
 
 /// The signer's passphrase alias (`storage.default_alias`) and its environment variable.
 const ALIAS: &str = "adoptalias";
@@ -36,21 +32,6 @@ enum Impl {
     Ours,
 }
 
-/// Our notary-signer binary (built by `cargo build -p notary-signer`).
-fn our_signer_bin() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("../target"));
-    let bin = target.join("debug").join("notary-signer");
-    assert!(
-        bin.exists(),
-        "{} missing: run `cargo build -p notary-signer` first",
-        bin.display()
-    );
-    bin
-}
-
 /// Applies a Go schema fixture and records it the way golang-migrate does.
 fn apply_go_schema(db: &TestDb, fixture: &str, migrate_version: u32) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -65,104 +46,75 @@ fn apply_go_schema(db: &TestDb, fixture: &str, migrate_version: u32) {
 
 /// The databases, PKI and working directory shared by every pair that runs.
 struct Deployment {
-    pki: DevPki,
     // Dropped after any `Pair` (declared later in the test, dropped earlier).
     server_db: TestDb,
     signer_db: TestDb,
-    dir: TempDir,
+    env: Env,
 }
 
 impl Deployment {
     fn new() -> Deployment {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pki = notary_devcerts::generate(&dir.path().join("pki")).expect("dev pki");
-        let server_db = TestDb::new(Backend::Postgres, dir.path());
-        let signer_db = TestDb::new(Backend::Postgres, dir.path());
+        let env = Env::new();
+        let server_db = TestDb::new(Backend::Postgres);
+        let signer_db = TestDb::new(Backend::Postgres);
         // Go Notary 0.7: server migrations 0001 + 0002, signer migration 0001.
         apply_go_schema(&server_db, "server-postgresql.sql", 2);
         apply_go_schema(&signer_db, "signer-postgresql.sql", 1);
         Deployment {
-            pki,
             server_db,
             signer_db,
-            dir,
+            env,
         }
     }
 
     /// A new, empty trust directory.
     fn trust_dir(&self, name: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::create_dir_all(&p).expect("trust dir");
-        p
+        self.env.subdir(name)
     }
 
     /// A target file with some content; returns its path.
     fn target_file(&self, name: &str) -> String {
-        let p = self.dir.path().join(format!("{name}.bin"));
-        std::fs::write(&p, format!("content of {name}")).expect("target file");
+        let p = self
+            .env
+            .file(&format!("{name}.bin"), format!("content of {name}"));
         p.to_string_lossy().into_owned()
     }
 
     /// Starts a signer and a server of `kind` on the deployment's databases.
     fn start(&self, kind: Impl, run: &str) -> Pair {
-        let dir = self.dir.path();
-        let pki = &self.pki;
-
-        let signer_port = free_port();
-        let signer_cfg = dir.join(format!("signer-{run}.json"));
-        let cfg = json!({
-            "server": {"grpc_addr": format!("127.0.0.1:{signer_port}"),
-                "tls_cert_file": pki.signer_cert, "tls_key_file": pki.signer_key,
-                "client_ca_file": pki.ca_bundle},
-            "storage": {"backend": "postgres", "db_url": self.signer_db.url,
-                "default_alias": ALIAS},
-            "logging": {"level": "info"}
-        });
-        std::fs::write(&signer_cfg, cfg.to_string()).expect("signer config");
-        let mut cmd = Command::new(match kind {
-            Impl::Go => PathBuf::from("/usr/bin/notary-signer"),
-            Impl::Ours => our_signer_bin(),
-        });
-        cmd.arg("-config")
-            .arg(&signer_cfg)
-            .env(ALIAS_ENV, PASSPHRASE);
-        let signer = Proc::spawn(
-            &format!("{kind:?} notary-signer"),
-            cmd,
-            dir.join(format!("signer-{run}.log")),
+        let (pki, dir) = (&self.env.pki, self.env.path());
+        let (signer, server) = match kind {
+            Impl::Go => (Program::go_signer(), Program::go_server()),
+            Impl::Ours => (Program::signer(), Program::server()),
+        };
+        let cfg = signer_config(pki, &self.signer_db, ALIAS);
+        let envs = [(ALIAS_ENV, PASSPHRASE)];
+        let signer = launch(
+            &signer,
+            Role::Signer,
+            pki,
+            dir,
+            &format!("signer-{run}"),
+            cfg,
+            &[],
+            &envs,
         );
-        wait_port(signer_port, &signer);
-
-        let port = free_port();
-        let server_cfg = dir.join(format!("server-{run}.json"));
-        let cfg = json!({
-            "server": {"http_addr": format!("127.0.0.1:{port}"),
-                "tls_cert_file": pki.server_cert, "tls_key_file": pki.server_key},
-            "trust_service": {"type": "remote", "hostname": "127.0.0.1",
-                "port": signer_port.to_string(), "tls_ca_file": pki.root_ca,
-                "key_algorithm": "ecdsa", "tls_client_cert": pki.server_cert,
-                "tls_client_key": pki.server_key},
-            "storage": {"backend": "postgres", "db_url": self.server_db.url},
-            "logging": {"level": "info"}
-        });
-        std::fs::write(&server_cfg, cfg.to_string()).expect("server config");
-        let mut cmd = Command::new(match kind {
-            Impl::Go => PathBuf::from("/usr/bin/notary-server"),
-            Impl::Ours => PathBuf::from(env!("CARGO_BIN_EXE_notary-server")),
-        });
-        cmd.arg("-config").arg(&server_cfg);
-        let server = Proc::spawn(
-            &format!("{kind:?} notary-server"),
-            cmd,
-            dir.join(format!("server-{run}.log")),
+        let cfg = server_config(pki, &self.server_db, Some(signer.port()));
+        let server = launch(
+            &server,
+            Role::Server,
+            pki,
+            dir,
+            &format!("server-{run}"),
+            cfg,
+            &[],
+            &[],
         );
-        wait_port(port, &server);
-
         Pair {
-            url: format!("https://127.0.0.1:{port}"),
+            url: server.url(),
             ca: pki.root_ca.clone(),
-            server,
-            signer,
+            server: server.proc,
+            signer: signer.proc,
         }
     }
 
@@ -187,19 +139,6 @@ impl Deployment {
             .lines()
             .map(str::to_string)
             .collect()
-    }
-}
-
-fn wait_port(port: u16, proc: &Proc) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{} did not start: {}",
-            proc.name,
-            proc.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -4,7 +4,7 @@
 //! with a plain error and `admin show` says so and points to reset-gun.
 
 use crate::harness::Stack;
-use crate::support::Backend;
+use notary_testkit::Backend;
 
 #[test]
 fn client_held_snapshot_recovers_with_timestamp_rotation() {
@@ -19,7 +19,7 @@ fn client_held_snapshot_recovers_with_timestamp_rotation() {
     );
 
     stack
-        .signer_db
+        .signer_db()
         .sql(&format!("delete from private_keys where gun='{gun}';"));
     // The signer refuses deleted keys within 0.5 s; wait for the server to see it.
     std::thread::sleep(std::time::Duration::from_millis(700));
@@ -33,7 +33,7 @@ fn client_held_snapshot_recovers_with_timestamp_rotation() {
     let file = stack.dir.path().join("stuck.txt");
     std::fs::write(&file, "stuck").unwrap();
     stack.notary_ok(&trust, &["add", gun, "stuck", &file.to_string_lossy()]);
-    let (ok, out) = stack.notary(&trust, &["publish", gun]);
+    let (ok, out) = stack.notary(&trust, &["publish", gun], None);
     assert!(!ok, "publish without a timestamp key succeeded: {out}");
     eprintln!("publish without the timestamp key, as the CLI shows it:\n{out}");
 
@@ -60,14 +60,14 @@ fn server_held_snapshot_is_unrecoverable_and_show_says_so() {
     assert!(show.contains("holds every server-managed key"), "{show}");
 
     stack
-        .signer_db
+        .signer_db()
         .sql(&format!("delete from private_keys where gun='{gun}';"));
     std::thread::sleep(std::time::Duration::from_millis(700));
 
     let file = stack.dir.path().join("orphan.txt");
     std::fs::write(&file, "orphan").unwrap();
     stack.notary_ok(&trust, &["add", gun, "orphan", &file.to_string_lossy()]);
-    let (ok, out) = stack.notary(&trust, &["publish", gun]);
+    let (ok, out) = stack.notary(&trust, &["publish", gun], None);
     assert!(!ok, "publish without the snapshot key succeeded: {out}");
     assert!(
         out.contains("server does not hold current snapshot key"),

@@ -2,8 +2,8 @@
 //! mysql and sqlite3) with no restart, `notary-server admin` (reset-gun, show, retention), and
 //! the quickstart script. Our notary-signer over mTLS, the real `notary` CLI.
 
-#[path = "../it/support.rs"]
-mod support;
+// Helpers outside #[test] functions panic on setup failures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod adoption;
 mod harness;

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::{free_port, notary_cli};
+use notary_testkit::{free_port, notary_cli};
 
 /// Children of `pid` by scanning /proc (pid, command name).
 fn children(pid: u32) -> Vec<(u32, String)> {

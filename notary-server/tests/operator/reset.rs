@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::harness::{Stack, VISIBLE_WITHIN};
-use crate::support::Backend;
+use notary_testkit::Backend;
 
 fn reset(backend: Backend) {
     let stack = Stack::start(backend);
@@ -24,7 +24,7 @@ fn reset(backend: Backend) {
             .find(|l| l.starts_with(&format!("{g}\t")))
             .unwrap_or_else(|| panic!("{g} not listed: {listed}"));
         for role in ["root", "targets", "snapshot", "timestamp"] {
-            let newest = stack.server_db.sql(&format!(
+            let newest = stack.db.sql(&format!(
                 "select max(version) from tuf_files where gun='{g}' and role='{role}';"
             ));
             assert!(
@@ -53,7 +53,7 @@ fn reset(backend: Backend) {
         "deletion visible only after {took:?}"
     );
     assert_eq!(stack.live_keys(gun), 0, "server keys of {gun} still live");
-    let last = stack.server_db.sql(&format!(
+    let last = stack.db.sql(&format!(
         "select category from changefeed where gun='{gun}' order by id desc limit 1;"
     ));
     assert_eq!(last.trim(), "deletion");
@@ -79,20 +79,11 @@ fn reset(backend: Backend) {
     assert!(stack.notary_ok(&trust, &["list", other]).contains("first"));
 }
 
-#[test]
-fn reset_gun_postgres() {
-    reset(Backend::Postgres);
-}
-
-#[test]
-fn reset_gun_mysql() {
-    reset(Backend::Mysql);
-}
-
-#[test]
-fn reset_gun_sqlite() {
-    reset(Backend::Sqlite);
-}
+notary_testkit::test_cases!(reset {
+    reset_gun_postgres => (Backend::Postgres),
+    reset_gun_mysql => (Backend::Mysql),
+    reset_gun_sqlite => (Backend::Sqlite),
+});
 
 #[test]
 fn reset_gun_with_the_signer_down_changes_nothing() {
@@ -101,7 +92,7 @@ fn reset_gun_with_the_signer_down_changes_nothing() {
     let trust = stack.trust_dir("trust");
     stack.init_with_target(&trust, gun);
     let rows = stack.rows(gun, "targets");
-    stack.signer.kill();
+    stack.kill_signer();
     let (ok, out) = stack.admin(&["reset-gun", gun, "--yes"]);
     assert!(!ok, "reset-gun succeeded without a signer: {out}");
     assert!(out.contains("signer could not delete key"), "{out}");

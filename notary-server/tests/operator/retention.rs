@@ -2,7 +2,7 @@
 //! versions go, every root and the current chain stay, fresh and cached clients keep working.
 
 use crate::harness::Stack;
-use crate::support::Backend;
+use notary_testkit::Backend;
 
 /// Publishes of the repository (each one `notary add` + `notary publish`).
 const PUBLISHES: usize = 50;
@@ -30,7 +30,7 @@ fn retention_keeps_chain_roots_and_newest_versions() {
     for i in 0..4 {
         stack.add_and_publish(&trust, broken, &format!("b{i}"));
     }
-    stack.server_db.sql(&format!(
+    stack.db.sql(&format!(
         "delete from tuf_files where gun='{broken}' and role='timestamp';"
     ));
     let broken_targets = stack.rows(broken, "targets");
@@ -61,7 +61,7 @@ fn retention_keeps_chain_roots_and_newest_versions() {
     }
     // The newest versions are the ones left.
     let oldest_targets: usize = stack
-        .server_db
+        .db
         .sql(&format!(
             "select min(version) from tuf_files where gun='{gun}' and role='targets';"
         ))

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::harness::{Stack, VISIBLE_WITHIN};
-use crate::support::Backend;
+use notary_testkit::Backend;
 
 fn runbook(backend: Backend) {
     let stack = Stack::start(backend);
@@ -21,10 +21,10 @@ fn runbook(backend: Backend) {
 
     // The runbook, character for character.
     stack
-        .server_db
+        .db
         .sql(&format!("delete from tuf_files where gun='{gun}';"));
     stack
-        .signer_db
+        .signer_db()
         .sql(&format!("delete from private_keys where gun='{gun}';"));
     let took = stack.wait_gone(gun, Instant::now());
     eprintln!("{backend:?}: deletion visible after {took:?}");
@@ -39,7 +39,7 @@ fn runbook(backend: Backend) {
     let file = stack.dir.path().join("stale.txt");
     std::fs::write(&file, "stale").unwrap();
     stack.notary_ok(&old, &["add", gun, "stale", &file.to_string_lossy()]);
-    let (ok, out) = stack.notary(&old, &["publish", gun]);
+    let (ok, out) = stack.notary(&old, &["publish", gun], None);
     assert!(!ok, "publish with the deleted keys succeeded: {out}");
     assert_eq!(
         stack.status(&format!("/v2/{gun}/_trust/tuf/root.json")),
@@ -61,32 +61,23 @@ fn runbook(backend: Backend) {
     );
     assert!(
         stack
-            .server
+            .proc
             .log_text()
             .matches("notary-server starting")
             .count()
             == 1,
         "the server restarted"
     );
-    let signer_pid = stack.signer.child.id();
+    let signer_pid = stack.signer_proc().child.id();
     assert!(
         std::path::Path::new(&format!("/proc/{signer_pid}")).exists(),
         "the signer exited: {}",
-        stack.signer.log_text()
+        stack.signer_proc().log_text()
     );
 }
 
-#[test]
-fn runbook_sql_postgres() {
-    runbook(Backend::Postgres);
-}
-
-#[test]
-fn runbook_sql_mysql() {
-    runbook(Backend::Mysql);
-}
-
-#[test]
-fn runbook_sql_sqlite() {
-    runbook(Backend::Sqlite);
-}
+notary_testkit::test_cases!(runbook {
+    runbook_sql_postgres => (Backend::Postgres),
+    runbook_sql_mysql => (Backend::Mysql),
+    runbook_sql_sqlite => (Backend::Sqlite),
+});

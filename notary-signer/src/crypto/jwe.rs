@@ -18,11 +18,6 @@ pub const ENCRYPTION_ALG: &str = "A256GCM";
 pub const ITERATIONS: u32 = 8192;
 /// Largest `p2c` accepted when decrypting (bounds the work a stored row can demand).
 const MAX_ITERATIONS: u32 = 10_000_000;
-const SALT_INPUT_LEN: usize = 12;
-const KEK_LEN: usize = 16;
-const CEK_LEN: usize = 32;
-const IV_LEN: usize = 12;
-const TAG_LEN: usize = 16;
 
 /// Why a JWE could not be produced or opened.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +35,14 @@ pub enum JweError {
     #[error("JWE encryption failed")]
     Encrypt,
 }
+
+// Sizes in bytes: the PBES2 salt input, the A128KW key-encryption key, the A256GCM content
+// key, its IV and its tag.
+const SALT_INPUT_LEN: usize = 12;
+const KEK_LEN: usize = 16;
+const CEK_LEN: usize = 32;
+const IV_LEN: usize = 12;
+const TAG_LEN: usize = 16;
 
 #[derive(serde::Deserialize)]
 struct Header {

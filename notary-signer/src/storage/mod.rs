@@ -14,12 +14,11 @@ use diesel::r2d2::Pool;
 pub use connection::{AnyConnection, Backend, Manager};
 use schema::private_keys;
 
-/// A `private_keys` row as the signer reads it.
+/// The columns of a `private_keys` row the signer uses (the key ID is recomputed from
+/// `public`; `gun` is only a filter).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = private_keys)]
 pub struct StoredKey {
-    /// TUF key ID.
-    pub key_id: String,
     /// Key type (`ecdsa` / `ed25519`).
     pub algorithm: String,
     /// Alias whose passphrase encrypted `private`.
@@ -28,8 +27,6 @@ pub struct StoredKey {
     pub public: Vec<u8>,
     /// JWE compact string (ASCII bytes).
     pub private: Vec<u8>,
-    /// GUN the key was created for.
-    pub gun: String,
     /// Role the key was created for.
     pub role: String,
 }

@@ -13,27 +13,7 @@ const GO_POSTGRES: &str = concat!(
     "INSERT INTO schema_migrations VALUES (1, false);\n",
 );
 
-const GO_MYSQL: &str = r#"
-CREATE TABLE `private_keys` (
-  `id` int(11) NOT NULL AUTO_INCREMENT,
-  `created_at` timestamp NULL DEFAULT NULL,
-  `updated_at` timestamp NULL DEFAULT NULL,
-  `deleted_at` timestamp NULL DEFAULT NULL,
-  `key_id` varchar(255) NOT NULL,
-  `encryption_alg` varchar(255) NOT NULL,
-  `keywrap_alg` varchar(255) NOT NULL,
-  `algorithm` varchar(50) NOT NULL,
-  `passphrase_alias` varchar(50) NOT NULL,
-  `public` blob NOT NULL,
-  `private` blob NOT NULL,
-  PRIMARY KEY (`id`),
-  UNIQUE KEY `key_id` (`key_id`),
-  UNIQUE KEY `key_id_2` (`key_id`,`algorithm`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8;
-ALTER TABLE `private_keys` ADD COLUMN `gun` VARCHAR(255) NOT NULL, ADD COLUMN `role` VARCHAR(255) NOT NULL, ADD COLUMN `last_used` TIMESTAMP NULL DEFAULT NULL;
-CREATE TABLE `schema_migrations` (`version` bigint NOT NULL PRIMARY KEY, `dirty` boolean NOT NULL);
-INSERT INTO `schema_migrations` VALUES (2, false);
-"#;
+const GO_MYSQL: &str = include_str!("../../../fixtures/go-schema/signer-mysql.sql");
 
 const GO_SQLITE: &str = r#"
 CREATE TABLE "private_keys" ("id" integer primary key autoincrement, "created_at" datetime,
@@ -48,8 +28,8 @@ CREATE UNIQUE INDEX key_id ON private_keys (key_id);
 pub async fn adopts_existing_schema(kind: Db) {
     let env = Env::new();
     env.set_passphrase("testalias", "adopted secret");
-    let db = TestDb::create(kind);
-    db.execute(match kind {
+    let db = TestDb::new(kind);
+    db.sql(match kind {
         Db::Postgres => GO_POSTGRES,
         Db::Mysql => GO_MYSQL,
         Db::Sqlite => GO_SQLITE,
@@ -63,7 +43,7 @@ pub async fn adopts_existing_schema(kind: Db) {
         Db::Mysql => Backend::Mysql,
         Db::Sqlite => Backend::Sqlite,
     };
-    let url = db.url.clone();
+    let url = db.url();
     let public = pair.public.clone();
     let row_id = id.clone();
     tokio::task::spawn_blocking(move || {
@@ -117,7 +97,7 @@ pub async fn adopts_existing_schema(kind: Db) {
 pub async fn replicas_start_together(kind: Db) {
     let env = Env::new();
     env.set_passphrase("testalias", "pw");
-    let db = TestDb::create(kind);
+    let db = TestDb::new(kind);
     let opts = Options::mtls(&env);
     let (a, b, c) = tokio::join!(
         TestSigner::start(&env, &db, &opts),

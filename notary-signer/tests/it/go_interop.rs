@@ -4,74 +4,29 @@
 //! * the Go notary-server uses our signer as its trust service while the real `notary` CLI
 //!   initialises, publishes, lists and rotates server-managed keys.
 
-use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
+
+use notary_testkit::{launch, server_config, signer_config, Program, Role};
 
 use crate::support::*;
 
-const GO_SIGNER: &str = "/usr/bin/notary-signer";
-const GO_SERVER: &str = "/usr/bin/notary-server";
-const NOTARY_CLI: &str = "/usr/bin/notary";
-
-/// A child process killed on drop.
-struct Proc(tokio::process::Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.start_kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn(program: &str, config: &Path, log: &Path, envs: &[(&str, &str)]) -> Proc {
-    let log = std::fs::File::create(log).unwrap();
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.arg("-config")
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    Proc(
-        cmd.spawn()
-            .unwrap_or_else(|e| panic!("cannot start {program}: {e}")),
-    )
-}
-
-/// Waits for a signer (ours or Go's) to answer health checks over mTLS.
-async fn signer_clients(env: &Env, port: u16, log: &Path) -> Clients {
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let id = Some((env.pki.server_cert.as_path(), env.pki.server_key.as_path()));
-        if let Ok(ch) = try_channel(env, addr, id).await {
-            let mut c = Clients::new(ch);
-            if c.health("grpc.health.v1.Health.Signer").await.is_ok() {
-                return c;
-            }
+/// Waits for a signer to answer health checks over mTLS as notary-server.
+async fn healthy(env: &Env, addr: std::net::SocketAddr) -> Clients {
+    let c = Clients::new(server_channel(env, addr).await);
+    let probe = c.health.clone();
+    let up = eventually(Duration::from_secs(20), || {
+        let mut h = probe.clone();
+        async move {
+            h.check(tonic_health::pb::HealthCheckRequest {
+                service: "grpc.health.v1.Health.Signer".into(),
+            })
+            .await
+            .is_ok()
         }
-        if std::time::Instant::now() > deadline {
-            panic!(
-                "signer on {port} did not come up; log:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn pg_url_for_go(db: &TestDb) -> String {
-    format!("{}?sslmode=disable", db.url)
+    })
+    .await;
+    assert!(up, "signer on {addr} did not become healthy");
+    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,7 +34,7 @@ async fn go_signer_and_ours_share_the_key_table() {
     let env = Env::new();
     let secret = "interop secret";
     env.set_passphrase("interop", secret);
-    let db = TestDb::create(Db::Postgres);
+    let db = TestDb::new(Db::Postgres);
     let opts = Options {
         alias: "interop".into(),
         ..Options::mtls(&env)
@@ -89,25 +44,19 @@ async fn go_signer_and_ours_share_the_key_table() {
     let mut rust = Clients::new(server_channel(&env, ours.addr).await);
     rust.health("").await.unwrap();
 
-    let port = free_port();
-    let config = serde_json::json!({
-        "server": {"grpc_addr": format!("127.0.0.1:{port}"),
-                   "tls_cert_file": env.pki.signer_cert, "tls_key_file": env.pki.signer_key,
-                   "client_ca_file": env.pki.ca_bundle},
-        "logging": {"level": "debug"},
-        "storage": {"backend": "postgres", "db_url": pg_url_for_go(&db),
-                    "default_alias": "interop"},
-    });
-    let cfg_path = env.path().join("go-signer.json");
-    std::fs::write(&cfg_path, config.to_string()).unwrap();
-    let log = env.path().join("go-signer.log");
-    let _go_proc = spawn(
-        GO_SIGNER,
-        &cfg_path,
-        &log,
+    let mut config = signer_config(&env.pki, &db, "interop");
+    config["logging"]["level"] = "debug".into();
+    let go_signer = launch(
+        &Program::go_signer(),
+        Role::Signer,
+        &env.pki,
+        env.path(),
+        "go-signer",
+        config,
+        &[],
         &[("NOTARY_SIGNER_INTEROP", secret)],
     );
-    let mut go = signer_clients(&env, port, &log).await;
+    let mut go = healthy(&env, go_signer.addr).await;
 
     for alg in ["ecdsa", "ed25519"] {
         // Stored by us, used by Go.
@@ -142,30 +91,21 @@ async fn go_signer_and_ours_share_the_key_table() {
 /// The Go notary-server tables (the Go binaries never create them).
 const SERVER_SCHEMA: &str = include_str!("../../../fixtures/go-schema/server-postgresql.sql");
 
-/// Runs the notary CLI; returns (success, stdout + stderr).
+/// Runs the notary CLI (off the runtime's threads: our signer runs on them); returns
+/// (success, stdout + stderr).
 async fn notary(env: &Env, server: &str, args: &[&str]) -> (bool, String) {
-    let out = tokio::process::Command::new(NOTARY_CLI)
-        .arg("-s")
-        .arg(server)
-        .arg("--tlscacert")
-        .arg(&env.pki.root_ca)
-        .arg("-d")
-        .arg(env.path().join("trust"))
-        .args(args)
-        .env("NOTARY_ROOT_PASSPHRASE", "root pass phrase")
-        .env("NOTARY_TARGETS_PASSPHRASE", "targets pass phrase")
-        .env("NOTARY_SNAPSHOT_PASSPHRASE", "snapshot pass phrase")
-        .env("NOTARY_DELEGATION_PASSPHRASE", "delegation pass phrase")
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (url, ca, trust) = (
+        server.to_string(),
+        env.pki.root_ca.clone(),
+        env.subdir("trust"),
     );
-    (out.status.success(), text)
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        notary_testkit::notary_cli(&url, &ca, &trust, &args, None)
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,7 +114,7 @@ async fn go_server_and_notary_cli_with_our_signer() {
     env.set_passphrase("cli_alias", "cli secret");
     // Our signer on SQLite (the Go server does not care), pinned to notary-server's
     // certificate bundle like Go's sample configs.
-    let signer_db = TestDb::create(Db::Sqlite);
+    let signer_db = TestDb::new(Db::Sqlite);
     let opts = Options {
         client_ca: Some(env.pki.server_cert.clone()),
         alias: "cli_alias".into(),
@@ -185,42 +125,26 @@ async fn go_server_and_notary_cli_with_our_signer() {
         .await
         .unwrap();
 
-    let server_db = TestDb::create(Db::Postgres);
-    server_db.execute(SERVER_SCHEMA);
-    let port = free_port();
-    let config = serde_json::json!({
-        "server": {"http_addr": format!("127.0.0.1:{port}"),
-                   "tls_cert_file": env.pki.server_cert, "tls_key_file": env.pki.server_key},
-        "trust_service": {"type": "remote", "hostname": "localhost",
-                          "port": signer.addr.port().to_string(),
-                          "tls_ca_file": env.pki.root_ca, "key_algorithm": "ecdsa",
-                          "tls_client_cert": env.pki.server_cert,
-                          "tls_client_key": env.pki.server_key},
-        "storage": {"backend": "postgres", "db_url": pg_url_for_go(&server_db)},
-        "logging": {"level": "debug"},
-    });
-    let cfg_path = env.path().join("go-server.json");
-    std::fs::write(&cfg_path, config.to_string()).unwrap();
-    let log = env.path().join("go-server.log");
-    let _server = spawn(GO_SERVER, &cfg_path, &log, &[]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "notary-server did not start: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let url = format!("https://localhost:{port}");
+    let server_db = TestDb::new(Db::Postgres);
+    server_db.sql(SERVER_SCHEMA);
+    let mut config = server_config(&env.pki, &server_db, Some(signer.addr.port()));
+    config["logging"]["level"] = "debug".into();
+    let go_server = launch(
+        &Program::go_server(),
+        Role::Server,
+        &env.pki,
+        env.path(),
+        "go-server",
+        config,
+        &[],
+        &[],
+    );
+    let url = go_server.url();
     let gun = "example.com/trust/app";
     let target = env.path().join("artifact.bin");
     std::fs::write(&target, b"some release artifact").unwrap();
     let target = target.to_str().unwrap();
-    let server_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let server_log = || go_server.proc.log_text();
 
     let (ok, out) = notary(&env, &url, &["init", "-p", gun]).await;
     assert!(ok, "init: {out}\n{}", server_log());

@@ -23,82 +23,69 @@ async fn start_with_ca(env: &Env, db: &TestDb, ca: Option<&Path>) -> TestSigner 
     TestSigner::start(env, db, &opts).await
 }
 
+/// Clients no signer configuration accepts: none, another CA's, an expired one.
+fn refused(p: &notary_devcerts::DevPki) -> [(&'static str, ClientId<'_>, bool); 3] {
+    [
+        ("no client certificate", None, false),
+        (
+            "untrusted CA",
+            Some((&p.untrusted_client_cert, &p.untrusted_client_key)),
+            false,
+        ),
+        (
+            "expired",
+            Some((&p.expired_client_cert, &p.expired_client_key)),
+            false,
+        ),
+    ]
+}
+
+/// Every (what, client identity, accepted?) case holds against `signer`.
+async fn expect(env: &Env, signer: &TestSigner, cases: &[(&str, ClientId<'_>, bool)]) {
+    for (what, id, ok) in cases {
+        assert_eq!(accepted(env, signer, *id).await, *ok, "{what}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaf_and_intermediate_bundle_like_go_fixtures() {
     let env = Env::new();
-    let db = TestDb::create(Db::Sqlite);
+    let db = TestDb::new(Db::Sqlite);
     let p = env.pki.clone();
     // Go's sample config: client_ca_file = notary-server.crt (leaf + intermediate).
     let signer = start_with_ca(&env, &db, Some(&p.server_cert)).await;
-    assert!(accepted(&env, &signer, Some((&p.server_cert, &p.server_key))).await);
-    // Same intermediate, another leaf: the intermediate is an anchor, so it is accepted too.
-    assert!(accepted(&env, &signer, Some((&p.signer_cert, &p.signer_key))).await);
-    assert!(
-        !accepted(&env, &signer, None).await,
-        "no client certificate"
-    );
-    assert!(
-        !accepted(
-            &env,
-            &signer,
-            Some((&p.untrusted_client_cert, &p.untrusted_client_key))
-        )
-        .await,
-        "untrusted CA"
-    );
-    assert!(
-        !accepted(
-            &env,
-            &signer,
-            Some((&p.expired_client_cert, &p.expired_client_key))
-        )
-        .await,
-        "expired"
-    );
-    assert!(
-        !accepted(
-            &env,
-            &signer,
+    let mut cases = refused(&p).to_vec();
+    cases.extend([
+        ("server leaf", Some((&*p.server_cert, &*p.server_key)), true),
+        // Same intermediate, another leaf: the intermediate is an anchor, so it is accepted too.
+        ("sibling leaf", Some((&p.signer_cert, &p.signer_key)), true),
+        (
+            "other intermediate under the same root",
             Some((
                 &p.other_intermediate_client_cert,
-                &p.other_intermediate_client_key
-            ))
-        )
-        .await,
-        "other intermediate under the same root"
-    );
+                &p.other_intermediate_client_key,
+            )),
+            false,
+        ),
+    ]);
+    expect(&env, &signer, &cases).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ca_bundle() {
     let env = Env::new();
-    let db = TestDb::create(Db::Sqlite);
+    let db = TestDb::new(Db::Sqlite);
     let p = env.pki.clone();
     let signer = start_with_ca(&env, &db, Some(&p.ca_bundle)).await;
-    assert!(accepted(&env, &signer, Some((&p.server_cert, &p.server_key))).await);
-    assert!(!accepted(&env, &signer, None).await);
-    assert!(
-        !accepted(
-            &env,
-            &signer,
-            Some((&p.untrusted_client_cert, &p.untrusted_client_key))
-        )
-        .await
-    );
-    assert!(
-        !accepted(
-            &env,
-            &signer,
-            Some((&p.expired_client_cert, &p.expired_client_key))
-        )
-        .await
-    );
+    let mut cases = refused(&p).to_vec();
+    cases.extend([("server leaf", Some((&*p.server_cert, &*p.server_key)), true)]);
+    expect(&env, &signer, &cases).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pinned_leaf() {
     let env = Env::new();
-    let db = TestDb::create(Db::Sqlite);
+    let db = TestDb::new(Db::Sqlite);
     let p = env.pki.clone();
     // Only notary-server's leaf certificate (first PEM block), no CA at all.
     let chain = std::fs::read_to_string(&p.server_cert).unwrap();
@@ -107,26 +94,22 @@ async fn pinned_leaf() {
     std::fs::write(&pinned, format!("{}\n", &chain[..end])).unwrap();
 
     let signer = start_with_ca(&env, &db, Some(&pinned)).await;
-    assert!(accepted(&env, &signer, Some((&p.server_cert, &p.server_key))).await);
-    assert!(
-        !accepted(&env, &signer, Some((&p.signer_cert, &p.signer_key))).await,
-        "a sibling leaf of the same intermediate is not the pinned certificate"
-    );
-    assert!(!accepted(&env, &signer, None).await);
-    assert!(
-        !accepted(
-            &env,
-            &signer,
-            Some((&p.expired_client_cert, &p.expired_client_key))
-        )
-        .await
-    );
+    let mut cases = refused(&p).to_vec();
+    cases.extend([
+        ("server leaf", Some((&*p.server_cert, &*p.server_key)), true),
+        (
+            "a sibling leaf of the same intermediate is not the pinned certificate",
+            Some((&p.signer_cert, &p.signer_key)),
+            false,
+        ),
+    ]);
+    expect(&env, &signer, &cases).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explicit_opt_out_accepts_clients_without_certificates() {
     let env = Env::new();
-    let db = TestDb::create(Db::Sqlite);
+    let db = TestDb::new(Db::Sqlite);
     let signer = start_with_ca(&env, &db, None).await;
     assert!(accepted(&env, &signer, None).await);
 }
@@ -138,7 +121,7 @@ async fn tls12_and_tls13_with_alpn_h2() {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
     let env = Env::new();
-    let db = TestDb::create(Db::Sqlite);
+    let db = TestDb::new(Db::Sqlite);
     let p = env.pki.clone();
     let signer = start_with_ca(&env, &db, Some(&p.ca_bundle)).await;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -1,32 +1,17 @@
 //! The real binary as a process: Go-style flags, config file with relative paths, env
 //! overrides and the passphrase from NOTARY_SIGNER_<ALIAS>.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use notary_testkit::{free_port, tls_ready, Proc};
 
 use crate::support::*;
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_with_go_flags_env_and_relative_paths() {
     let env = Env::new();
-    let db = TestDb::create(Db::Postgres);
+    let db = TestDb::new(Db::Postgres);
     let port = free_port();
     // Relative paths, resolved against the config file's directory.
     let config = serde_json::json!({
@@ -42,8 +27,8 @@ async fn binary_with_go_flags_env_and_relative_paths() {
     });
     let path = env.path().join("signer-config.json");
     std::fs::write(&path, config.to_string()).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_notary-signer"))
-        .arg("-config")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_notary-signer"));
+    cmd.arg("-config")
         .arg(&path)
         .arg("-logf")
         .arg("text")
@@ -51,30 +36,21 @@ async fn binary_with_go_flags_env_and_relative_paths() {
             "NOTARY_SIGNER_SERVER_GRPC_ADDR",
             format!("127.0.0.1:{port}"),
         )
-        .env("NOTARY_SIGNER_STORAGE_DB_URL", &db.url)
+        .env("NOTARY_SIGNER_STORAGE_DB_URL", db.url())
         .env("NOTARY_SIGNER_PROC_ALIAS", "process secret")
-        .current_dir("/")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = Process(child);
+        .current_dir("/");
+    let mut guard = Proc::spawn("notary-signer", cmd, env.path().join("signer.log"));
+    // The address comes from the environment, so it cannot be a handed-over listener; only
+    // this test's signer passes the mTLS handshake with this test's PKI.
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mut c = loop {
-        let id = Some((env.pki.server_cert.as_path(), env.pki.server_key.as_path()));
-        if let Ok(ch) = try_channel(&env, addr, id).await {
-            let mut c = Clients::new(ch);
-            if c.health("").await.is_ok() {
-                break c;
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "signer process did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let id = (env.pki.server_cert.as_path(), env.pki.server_key.as_path());
+    guard
+        .wait_ready(Duration::from_secs(20), || {
+            tls_ready(addr, &env.pki.root_ca, Some(id))
+        })
+        .unwrap();
+    let mut c = Clients::new(server_channel(&env, addr).await);
+    assert!(c.health("").await.is_ok(), "signer process did not come up");
     let key = c.create("ecdsa", "proc/gun", "timestamp").await.unwrap();
     let sig = c
         .sign(&id_of(&key.key_info), b"from a process")
@@ -84,16 +60,15 @@ async fn binary_with_go_flags_env_and_relative_paths() {
     assert_eq!(db.count_keys("passphrase_alias = 'proc_alias'"), 1);
 
     // SIGTERM: exits cleanly and promptly even though our client keeps its connection open.
-    let mut guard = _guard;
     let status = Command::new("kill")
         .arg("-TERM")
-        .arg(guard.0.id().to_string())
+        .arg(guard.child.id().to_string())
         .status()
         .unwrap();
     assert!(status.success());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let exit = loop {
-        if let Some(exit) = guard.0.try_wait().unwrap() {
+        if let Some(exit) = guard.exited() {
             break exit;
         }
         assert!(
@@ -118,29 +93,15 @@ fn refuses_to_start_without_client_ca_and_says_how() {
     std::fs::write(&path, config.to_string()).unwrap();
     // Spawned under the kill-on-drop guard: if the signer wrongly starts, the test fails after
     // 10 s instead of hanging with a live process.
-    let mut child = Process(
-        Command::new(env!("CARGO_BIN_EXE_notary-signer"))
-            .arg("--config")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the signer started without client_ca_file"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_notary-signer"));
+    cmd.arg("--config").arg(&path);
+    let mut child = Proc::spawn("notary-signer", cmd, env.path().join("signer.log"));
+    let _ = child.wait_ready(Duration::from_secs(10), || false);
+    let status = child
+        .exited()
+        .unwrap_or_else(|| panic!("the signer started without client_ca_file"));
     assert!(!status.success());
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    let stderr = child.log_text();
     assert!(stderr.contains("client_ca_file"), "{stderr}");
     assert!(stderr.contains("insecure_no_client_auth"), "{stderr}");
 }

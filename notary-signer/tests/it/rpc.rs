@@ -9,7 +9,7 @@ use crate::support::*;
 async fn setup(kind: Db) -> (Env, TestDb, TestSigner, Clients) {
     let env = Env::new();
     env.set_passphrase("testalias", "correct horse battery staple");
-    let db = TestDb::create(kind);
+    let db = TestDb::new(kind);
     let signer = TestSigner::start(&env, &db, &Options::mtls(&env)).await;
     let clients = Clients::new(server_channel(&env, signer.addr).await);
     (env, db, signer, clients)
@@ -148,7 +148,7 @@ pub async fn operator_sql_delete(kind: Db) {
     c.info(&sn_id).await.unwrap();
     let keep = c.create("ed25519", "other/gun", "timestamp").await.unwrap();
 
-    db.execute(&format!("DELETE FROM private_keys WHERE gun = '{gun}'"));
+    db.sql(&format!("DELETE FROM private_keys WHERE gun = '{gun}'"));
     let deleted_at = std::time::Instant::now();
 
     // GetKeyInfo always reads the row: refused at once.
@@ -185,7 +185,7 @@ pub async fn operator_sql_delete(kind: Db) {
 pub async fn passphrase_aliases(kind: Db) {
     let env = Env::new();
     env.set_passphrase("alias_one", "first secret");
-    let db = TestDb::create(kind);
+    let db = TestDb::new(kind);
     let opts1 = Options {
         alias: "alias_one".into(),
         ..Options::mtls(&env)
@@ -321,9 +321,9 @@ pub async fn health_follows_database(kind: Db) {
 
     db.recreate_database();
     let (backend, url) = match kind {
-        Db::Postgres => (Backend::Postgres, db.url.clone()),
-        Db::Mysql => (Backend::Mysql, db.url.clone()),
-        Db::Sqlite => (Backend::Sqlite, db.url.clone()),
+        Db::Postgres => (Backend::Postgres, db.url()),
+        Db::Mysql => (Backend::Mysql, db.url()),
+        Db::Sqlite => (Backend::Sqlite, db.url()),
     };
     tokio::task::spawn_blocking(move || Store::connect(backend, &url).unwrap().migrate().unwrap())
         .await

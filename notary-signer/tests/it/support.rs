@@ -1,216 +1,25 @@
-//! Test harness: dev PKI in a temp dir, one fresh database per test (dropped on Drop), the
+//! Signer test harness on top of `notary-testkit` (dev PKI, one fresh database per test): the
 //! signer in-process on 127.0.0.1:0, and mTLS gRPC clients.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use notary_db::{MysqlConnection, PgConnection};
-use notary_devcerts::DevPki;
 use notary_proto::pb;
 use notary_signer::config::Settings;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
-pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-pub const MYSQL_ADMIN: &str = "mysql://root@127.0.0.1:3306/mysql";
+pub use notary_testkit::{Backend as Db, Env, TestDb};
 
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-    Mysql,
-}
-
-/// A temp dir with the dev PKI and a passphrase directory.
-pub struct Env {
-    pub dir: tempfile::TempDir,
-    pub pki: DevPki,
-}
-
-impl Env {
-    pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let pki = notary_devcerts::generate(&dir.path().join("pki")).unwrap();
-        std::fs::create_dir_all(dir.path().join("passphrases")).unwrap();
-        Self { dir, pki }
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn passphrase_dir(&self) -> PathBuf {
-        self.path().join("passphrases")
-    }
-
-    /// Writes the passphrase file of `alias`.
-    pub fn set_passphrase(&self, alias: &str, value: &str) {
-        std::fs::write(self.passphrase_dir().join(alias), format!("{value}\n")).unwrap();
-    }
-
-    pub fn remove_passphrase(&self, alias: &str) {
-        let _ = std::fs::remove_file(self.passphrase_dir().join(alias));
-    }
-}
-
-fn unique_name() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "signer_test_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed),
-        nanos
-    )
-}
-
-/// A database created for one test and dropped when this guard drops.
-pub struct TestDb {
-    pub kind: Db,
-    pub name: String,
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl TestDb {
-    /// Creates the database; a database that cannot be reached fails the test.
-    pub fn create(kind: Db) -> Self {
-        let name = unique_name();
-        match kind {
-            Db::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = dir.path().join("signer.db").display().to_string();
-                Self {
-                    kind,
-                    name,
-                    url,
-                    _dir: Some(dir),
-                }
-            }
-            Db::Postgres => {
-                let mut admin = PgConnection::establish(PG_ADMIN)
-                    .unwrap_or_else(|e| panic!("PostgreSQL at {PG_ADMIN} unreachable: {e}"));
-                admin
-                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                    .unwrap();
-                let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-                Self {
-                    kind,
-                    name,
-                    url,
-                    _dir: None,
-                }
-            }
-            Db::Mysql => {
-                let mut admin = MysqlConnection::establish(MYSQL_ADMIN)
-                    .unwrap_or_else(|e| panic!("MariaDB at {MYSQL_ADMIN} unreachable: {e}"));
-                admin
-                    .batch_execute(&format!("CREATE DATABASE `{name}`"))
-                    .unwrap();
-                let url = format!("mysql://root@127.0.0.1:3306/{name}");
-                Self {
-                    kind,
-                    name,
-                    url,
-                    _dir: None,
-                }
-            }
-        }
-    }
-
-    pub fn backend(&self) -> &'static str {
-        match self.kind {
-            Db::Sqlite => "sqlite3",
-            Db::Postgres => "postgres",
-            Db::Mysql => "mysql",
-        }
-    }
-
-    /// Runs SQL statements on this database.
-    pub fn execute(&self, sql: &str) {
-        match self.kind {
-            Db::Sqlite => sqlite(&self.url).batch_execute(sql).unwrap(),
-            Db::Postgres => PgConnection::establish(&self.url)
-                .unwrap()
-                .batch_execute(sql)
-                .unwrap(),
-            Db::Mysql => MysqlConnection::establish(&self.url)
-                .unwrap()
-                .batch_execute(sql)
-                .unwrap(),
-        }
-    }
-
+/// Signer queries on a test database.
+pub trait KeyCount {
     /// `SELECT COUNT(*) FROM private_keys WHERE <condition>`.
-    pub fn count_keys(&self, condition: &str) -> i64 {
-        self.count(&format!("private_keys WHERE {condition}"))
-    }
-
-    /// `SELECT COUNT(*) FROM <from_where>`.
-    pub fn count(&self, from_where: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let sql = format!("SELECT COUNT(*) AS n FROM {from_where}");
-        let q = diesel::sql_query(sql);
-        match self.kind {
-            Db::Sqlite => q.get_result::<Count>(&mut sqlite(&self.url)),
-            Db::Postgres => q.get_result::<Count>(&mut PgConnection::establish(&self.url).unwrap()),
-            Db::Mysql => q.get_result::<Count>(&mut MysqlConnection::establish(&self.url).unwrap()),
-        }
-        .unwrap()
-        .n
-    }
-
-    /// Drops the database (Postgres: terminating its connections) without consuming the guard.
-    pub fn drop_database(&self) {
-        match self.kind {
-            Db::Sqlite => {}
-            Db::Postgres => {
-                if let Ok(mut admin) = PgConnection::establish(PG_ADMIN) {
-                    let _ = admin.batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                        self.name
-                    ));
-                }
-            }
-            Db::Mysql => {
-                if let Ok(mut admin) = MysqlConnection::establish(MYSQL_ADMIN) {
-                    let _ =
-                        admin.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
-                }
-            }
-        }
-    }
-
-    /// Re-creates a dropped database (empty).
-    pub fn recreate_database(&self) {
-        match self.kind {
-            Db::Sqlite => {}
-            Db::Postgres => PgConnection::establish(PG_ADMIN)
-                .unwrap()
-                .batch_execute(&format!("CREATE DATABASE \"{}\"", self.name))
-                .unwrap(),
-            Db::Mysql => MysqlConnection::establish(MYSQL_ADMIN)
-                .unwrap()
-                .batch_execute(&format!("CREATE DATABASE `{}`", self.name))
-                .unwrap(),
-        }
-    }
+    fn count_keys(&self, condition: &str) -> i64;
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        self.drop_database();
+impl KeyCount for TestDb {
+    fn count_keys(&self, condition: &str) -> i64 {
+        self.count(&format!("private_keys WHERE {condition}"))
     }
 }
 
@@ -245,8 +54,8 @@ pub fn config_json(env: &Env, db: &TestDb, opts: &Options, grpc_addr: &str) -> S
     serde_json::json!({
         "server": server,
         "storage": {
-            "backend": db.backend(),
-            "db_url": db.url,
+            "backend": db.config_backend(),
+            "db_url": db.url(),
             "default_alias": opts.alias,
             "passphrase_dir": env.passphrase_dir(),
         },
@@ -449,12 +258,4 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// A SQLite connection that waits for the signer process's write lock instead of failing with
-/// "database is locked".
-fn sqlite(url: &str) -> SqliteConnection {
-    let mut c = SqliteConnection::establish(url).unwrap();
-    c.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
-    c
 }

@@ -26,10 +26,12 @@ pub struct RoleKeys {
     /// Key ID → key. Normally the IDs are the keys' own IDs; a mismatch makes any signature
     /// claiming that ID a hard failure (`key ID is not valid for key content`).
     pub keys: BTreeMap<String, PublicKey>,
+    /// How many distinct keys must have signed; below 1 no signature set is enough.
     pub threshold: i64,
 }
 
 impl RoleKeys {
+    /// Keys and threshold of the role `name`, as given.
     pub fn new(name: impl Into<String>, keys: BTreeMap<String, PublicKey>, threshold: i64) -> Self {
         RoleKeys {
             name: name.into(),

@@ -8,10 +8,15 @@ use super::x509;
 use crate::data::{KeyType, PublicKey};
 use crate::error::CryptoError;
 
+/// Signature method of ECDSA keys (raw `r‖s` signatures).
 pub const METHOD_ECDSA: &str = "ecdsa";
+/// Signature method of Ed25519 keys.
 pub const METHOD_EDDSA: &str = "eddsa";
+/// Signature method RSASSA-PSS with SHA-256.
 pub const METHOD_RSAPSS: &str = "rsapss";
+/// Signature method RSASSA-PKCS1-v1_5 with SHA-256.
 pub const METHOD_RSAPKCS1V15: &str = "rsapkcs1v15";
+/// RSASSA-PSS with SHA-256 under its old PyCrypto name; the key's public bytes are PEM.
 pub const METHOD_PYCRYPTO: &str = "pycrypto-pkcs#1 pss";
 
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
@@ -109,13 +114,7 @@ fn verify_ecdsa(key: &PublicKey, msg: &[u8], sig: &[u8]) -> Result<(), CryptoErr
     if spki.algorithm.algorithm.to_id_string() != OID_EC_PUBLIC_KEY {
         return Err(CryptoError::Invalid);
     }
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string())
-        .ok_or(CryptoError::Invalid)?;
+    let curve = x509::ec_curve_oid(&spki).ok_or(CryptoError::Invalid)?;
     let point = spki.subject_public_key.data.as_ref();
     match curve.as_str() {
         OID_P256 => {

@@ -22,11 +22,14 @@ const SHA1_SIG_OIDS: [&str; 4] = [
 /// The public-key algorithm of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertKeyAlgorithm {
+    /// An elliptic-curve (id-ecPublicKey) key.
     Ecdsa,
-    /// With the modulus size in bits.
+    /// An RSA key.
     Rsa {
+        /// The modulus size in bits.
         bits: usize,
     },
+    /// Any other algorithm, by its dotted OID.
     Other(String),
 }
 
@@ -39,10 +42,13 @@ pub struct Certificate {
     pub is_ca: bool,
     /// The subject CommonName (last CN attribute, as Go), empty if none.
     pub common_name: String,
+    /// Start of the validity period.
     pub not_before: DateTime<Utc>,
+    /// End of the validity period.
     pub not_after: DateTime<Utc>,
     /// Dotted OID of the certificate's signature algorithm.
     pub signature_algorithm: String,
+    /// The algorithm of the certificate's public key.
     pub key_algorithm: CertKeyAlgorithm,
     /// DER SubjectPublicKeyInfo of the certificate's key.
     pub spki_der: Vec<u8>,
@@ -98,6 +104,16 @@ impl Certificate {
             spki_der: spki.raw.to_vec(),
         })
     }
+}
+
+/// The dotted OID of the named curve in an EC key's algorithm parameters (e.g.
+/// `1.2.840.10045.3.1.7` for P-256); `None` when the parameters are not an OID.
+pub fn ec_curve_oid(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<String> {
+    spki.algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string())
 }
 
 /// Go `utils.LoadCertBundleFromPEM`: every PEM block must be a `CERTIFICATE` that parses;
@@ -244,7 +260,9 @@ pub fn cert_bundle_to_key(leaf: &Certificate, intermediates: &[Certificate]) -> 
 /// A root-role certificate chain: leaf + CA certificates, as found in one root key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertChain {
+    /// The first certificate of the bundle (the signing key's).
     pub leaf: Certificate,
+    /// The CA certificates that follow it, in bundle order.
     pub intermediates: Vec<Certificate>,
 }
 

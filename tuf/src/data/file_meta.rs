@@ -9,7 +9,9 @@ use serde_json::Value;
 use super::serde_util::{self, nullable};
 use crate::error::TufError;
 
+/// The `hashes` member name of a SHA-256 digest.
 pub const SHA256: &str = "sha256";
+/// The `hashes` member name of a SHA-512 digest.
 pub const SHA512: &str = "sha512";
 
 /// `{"custom":<optional>,"hashes":{"sha256":b64,...},"length":n}`.
@@ -18,8 +20,10 @@ pub const SHA512: &str = "sha512";
 /// an old snapshot into a generated one, which must carry exactly these members.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FileMeta {
+    /// The file's size in bytes.
     #[serde(default, deserialize_with = "nullable")]
     pub length: i64,
+    /// Algorithm name → raw digest (base64 in JSON).
     #[serde(default, with = "serde_util::b64_map")]
     pub hashes: BTreeMap<String, Vec<u8>>,
     /// Custom JSON; `null` or absent is `None` (omitted on output). Note: Go writes its raw

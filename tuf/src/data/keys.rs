@@ -11,16 +11,22 @@ use crate::error::TufError;
 /// The `keytype` string of a TUF key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyType {
+    /// `ed25519`: the raw 32-byte key.
     Ed25519,
+    /// `ecdsa`: a DER SubjectPublicKeyInfo.
     Ecdsa,
+    /// `rsa`: a DER SubjectPublicKeyInfo.
     Rsa,
+    /// `ecdsa-x509`: a PEM certificate (bundle) with an ECDSA key.
     EcdsaX509,
+    /// `rsa-x509`: a PEM certificate (bundle) with an RSA key.
     RsaX509,
     /// Any other string: carried through unchanged, never verifies a signature.
     Other(String),
 }
 
 impl KeyType {
+    /// The `keytype` string as written in metadata.
     pub fn as_str(&self) -> &str {
         match self {
             KeyType::Ed25519 => "ed25519",
@@ -44,6 +50,7 @@ impl KeyType {
         }
     }
 
+    /// Whether the public bytes are a PEM certificate (`ecdsa-x509`, `rsa-x509`).
     pub fn is_x509(&self) -> bool {
         matches!(self, KeyType::EcdsaX509 | KeyType::RsaX509)
     }
@@ -74,10 +81,12 @@ impl<'de> Deserialize<'de> for KeyType {
 pub struct KeyId(String);
 
 impl KeyId {
+    /// The hex ID.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The hex ID, owned.
     pub fn into_string(self) -> String {
         self.0
     }
@@ -112,12 +121,14 @@ impl PartialEq<String> for KeyId {
 /// A `private` value on input is ignored (Go keeps only the public part).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PublicKey {
+    /// `keytype`: how to read `public`.
     pub keytype: KeyType,
     /// The raw public bytes (DER SPKI, raw ed25519 key, or PEM certificate text).
     pub public: Vec<u8>,
 }
 
 impl PublicKey {
+    /// A key of type `keytype` with the raw public bytes `public`.
     pub fn new(keytype: KeyType, public: Vec<u8>) -> Self {
         PublicKey { keytype, public }
     }

@@ -23,6 +23,7 @@ impl DelegationName {
         }
     }
 
+    /// The name, e.g. `targets/releases`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -44,14 +45,20 @@ pub fn is_delegation(name: &str) -> bool {
 /// A TUF role name in the notary dialect.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RoleName {
+    /// `root`.
     Root,
+    /// `targets`.
     Targets,
+    /// `snapshot`.
     Snapshot,
+    /// `timestamp`.
     Timestamp,
+    /// A delegation of `targets`, e.g. `targets/releases`.
     Delegation(DelegationName),
 }
 
 impl RoleName {
+    /// The role name as written in metadata and URLs.
     pub fn as_str(&self) -> &str {
         match self {
             RoleName::Root => "root",
@@ -62,6 +69,7 @@ impl RoleName {
         }
     }
 
+    /// Whether this is a delegation (`targets/...`).
     pub fn is_delegation(&self) -> bool {
         matches!(self, RoleName::Delegation(_))
     }

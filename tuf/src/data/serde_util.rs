@@ -48,21 +48,27 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A `[]byte` value that may be `null` (empty): decoded with [`b64_decode`], Go's message on
+/// failure.
+fn b64_decode_nullable<E: serde::de::Error>(v: Option<String>) -> Result<Vec<u8>, E> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(s) => b64_decode(&s).map_err(|e| E::custom(format!("illegal base64 data: {e}"))),
+    }
+}
+
 /// `[]byte` fields.
 pub mod b64 {
     use super::*;
 
+    /// Writes the bytes as standard base64 with padding.
     pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&b64_encode(v))
     }
 
+    /// Reads base64 as Go does; `null` is empty. Fails on invalid base64.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            None => Ok(Vec::new()),
-            Some(s) => {
-                b64_decode(&s).map_err(|e| D::Error::custom(format!("illegal base64 data: {e}")))
-            }
-        }
+        b64_decode_nullable(Option::<String>::deserialize(d)?)
     }
 }
 
@@ -70,6 +76,7 @@ pub mod b64 {
 pub mod b64_map {
     use super::*;
 
+    /// Writes each value as standard base64 with padding.
     pub fn serialize<S: Serializer>(
         v: &BTreeMap<String, Vec<u8>>,
         s: S,
@@ -77,19 +84,14 @@ pub mod b64_map {
         s.collect_map(v.iter().map(|(k, v)| (k, b64_encode(v))))
     }
 
+    /// Reads a map of base64 values; a `null` map is empty and a `null` value is empty bytes.
+    /// Fails on invalid base64.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<BTreeMap<String, Vec<u8>>, D::Error> {
         let raw = Option::<BTreeMap<String, Option<String>>>::deserialize(d)?.unwrap_or_default();
         raw.into_iter()
-            .map(|(k, v)| {
-                let bytes = match v {
-                    None => Vec::new(),
-                    Some(s) => b64_decode(&s)
-                        .map_err(|e| D::Error::custom(format!("illegal base64 data: {e}")))?,
-                };
-                Ok((k, bytes))
-            })
+            .map(|(k, v)| Ok((k, b64_decode_nullable(v)?)))
             .collect()
     }
 }
@@ -98,11 +100,13 @@ pub mod b64_map {
 pub mod time {
     use super::*;
 
+    /// Writes RFC 3339 as Go does; fails for years outside 0..=9999.
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         cjson::check_time_range(t).map_err(S::Error::custom)?;
         s.serialize_str(&cjson::format_time(t))
     }
 
+    /// Reads RFC 3339 as Go accepts it; `null` is Go's zero time. Fails on anything else.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(cjson::zero_time()),

@@ -146,7 +146,9 @@ impl Default for SignedCommon {
 
 /// The handler-side decode of an uploaded part (Go `SignedMeta` decoded with `json.Decoder`,
 /// spec-server §3.3): the first JSON value only (trailing bytes ignored), member names matched
-/// case-insensitively (the last match wins), everything optional with zero values when missing
+/// case-insensitively (of members that differ only in case, the one whose name sorts last
+/// wins; Go takes the last in the document; the last of exact duplicates wins in both),
+/// everything optional with zero values when missing
 /// or `null`, a top-level `null` accepted (version 0). An error here is the server's
 /// `MALFORMED_JSON`; the server and the validation pipeline both decode uploads with this.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -159,7 +161,7 @@ pub struct SignedMeta {
 
 type Object = serde_json::Map<String, Value>;
 
-/// Go's case-insensitive member lookup; the last matching member wins. `null` is absent.
+/// Go's case-insensitive member lookup (see [`SignedMeta`] for ties). `null` is absent.
 fn member<'a>(m: &'a Object, name: &str) -> Option<&'a Value> {
     m.iter()
         .rev()
@@ -247,5 +249,54 @@ impl SignedMeta {
             Some(_) => return Err(malformed("non-array into signatures")),
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignedMeta;
+
+    fn version(bytes: &[u8]) -> Option<i64> {
+        SignedMeta::parse(bytes).ok().map(|m| m.signed.version)
+    }
+
+    #[test]
+    fn upload_envelope_shapes_as_the_go_handler_decodes_them() {
+        assert_eq!(
+            version(b"{\"signed\":{\"version\":3},\"signatures\":[]}"),
+            Some(3)
+        );
+        assert_eq!(version(b"null"), Some(0));
+        assert_eq!(version(b"{} trailing"), Some(0), "first JSON value only");
+        assert_eq!(
+            version(b"{\"Signed\":{\"VERSION\":4}}"),
+            Some(4),
+            "names match case-insensitively"
+        );
+        assert_eq!(
+            version(b"{\"signed\":{\"version\":1,\"version\":2}}"),
+            Some(2),
+            "the last of duplicate members wins"
+        );
+        assert_eq!(version(b"{\"signed\":{\"version\":1.5}}"), None);
+        assert_eq!(version(b"{\"signed\":{\"version\":\"1\"}}"), None);
+        assert_eq!(version(b"{\"signed\":{\"expires\":\"soon\"}}"), None);
+        assert_eq!(version(b"{\"signed\":{\"_type\":7}}"), None);
+        assert_eq!(version(b"{\"signed\":[]}"), None);
+        assert_eq!(version(b"{\"signatures\":[{\"sig\":\"!!\"}]}"), None);
+        assert_eq!(version(b"{\"signatures\":{}}"), None);
+        assert_eq!(
+            version(b"{\"signatures\":[null,{\"method\":\"ECDSA\"}]}"),
+            Some(0)
+        );
+        assert_eq!(version(b"[1]"), None);
+        assert_eq!(version(b"not json"), None);
+        assert_eq!(version(b""), None);
+        let m =
+            SignedMeta::parse(b"{\"signatures\":[null,{\"method\":\"ECDSA\",\"sig\":\"AQI=\"}]}")
+                .unwrap();
+        assert_eq!(m.signatures.len(), 2);
+        assert_eq!(m.signatures[1].method, "ecdsa");
+        assert_eq!(m.signatures[1].sig, vec![1, 2]);
     }
 }

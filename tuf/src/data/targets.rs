@@ -2,20 +2,20 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::file_meta::FileMeta;
 use super::keys::PublicKey;
-use super::serde_util::{self, nullable};
-use crate::cjson;
+use super::serde_util::nullable;
 
 /// One entry of `delegations.roles`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DelegationRole {
+    /// The IDs of the delegation's keys (entries of `delegations.keys`).
     #[serde(default, deserialize_with = "nullable")]
     pub keyids: Vec<String>,
+    /// The delegated role's name, e.g. `targets/releases`.
     #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     /// Omitted when empty. `""` means all paths; matching is plain string-prefix.
@@ -32,8 +32,10 @@ pub struct DelegationRole {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub path_hash_prefixes: Vec<String>,
+    /// How many of its keys must sign the delegated role's metadata.
     #[serde(default, deserialize_with = "nullable")]
     pub threshold: i64,
+    /// Unknown members, kept so re-serialising is lossless.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -48,32 +50,25 @@ impl DelegationRole {
 /// `delegations`: always emitted (as `{"keys":{},"roles":[]}` when empty), optional on input.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Delegations {
+    /// Key ID (as written) → key, for the delegations' `keyids`.
     #[serde(default, deserialize_with = "nullable")]
     pub keys: BTreeMap<String, PublicKey>,
+    /// The delegated roles.
     #[serde(default, deserialize_with = "nullable")]
     pub roles: Vec<DelegationRole>,
+    /// Unknown members, kept so re-serialising is lossless.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
 
-/// The `signed` object of `targets.json` and of delegation files.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Targets {
-    /// Must be `Targets` (also for delegations).
-    #[serde(rename = "_type", default, deserialize_with = "nullable")]
-    pub type_: String,
-    #[serde(default, deserialize_with = "nullable")]
-    pub delegations: Delegations,
-    #[serde(default = "cjson::zero_time", with = "serde_util::time")]
-    pub expires: DateTime<Utc>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub targets: BTreeMap<String, FileMeta>,
-    #[serde(default, deserialize_with = "nullable")]
-    pub version: i64,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-impl Targets {
-    pub const TYPE: &'static str = "Targets";
+role_object! {
+    /// The `signed` object of `targets.json` and of delegation files (whose `_type` is
+    /// `Targets` too).
+    pub struct Targets = "Targets" {
+        /// The roles this one delegates to (output as `{"keys":{},"roles":[]}` when none).
+        pub delegations: Delegations,
+        expires,
+        /// Target name → file meta.
+        pub targets: BTreeMap<String, FileMeta>,
+    }
 }

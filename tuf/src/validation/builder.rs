@@ -388,61 +388,68 @@ fn hash_structure_error(meta: &FileMeta) -> Option<String> {
     meta.check_hash_structure().err().map(|e| e.to_string())
 }
 
-/// Go `IsValidSnapshotStructure`.
+/// Go `IsValidSnapshotStructure`: type `Snapshot`, version ≥ 1, and well-formed hashes,
+/// including sha256, for `root` and `targets`.
 pub(crate) fn check_snapshot_structure(sn: &Snapshot) -> Result<(), LoadError> {
-    if sn.type_ != Snapshot::TYPE {
+    check_meta_structure(
+        "snapshot",
+        Snapshot::TYPE,
+        &sn.type_,
+        sn.version,
+        &sn.meta,
+        &["root", "targets"],
+    )
+}
+
+/// Go `IsValidTimestampStructure`: type `Timestamp`, version ≥ 1, and well-formed hashes,
+/// including sha256, for `snapshot`.
+pub(crate) fn check_timestamp_structure(ts: &crate::data::Timestamp) -> Result<(), LoadError> {
+    use crate::data::Timestamp;
+    check_meta_structure(
+        "timestamp",
+        Timestamp::TYPE,
+        &ts.type_,
+        ts.version,
+        &ts.meta,
+        &["snapshot"],
+    )
+}
+
+/// The structure checks shared by snapshot and timestamp objects (whose `meta` lists the files
+/// they describe): `_type`, version, and for every `required` file a sha256 hash and hashes
+/// of valid lengths (a missing entry has none).
+fn check_meta_structure(
+    role: &str,
+    expected_type: &str,
+    type_: &str,
+    version: i64,
+    meta: &BTreeMap<String, FileMeta>,
+    required: &[&str],
+) -> Result<(), LoadError> {
+    if type_ != expected_type {
         return Err(invalid(
-            "snapshot",
-            format!("expected type {}, not {}", Snapshot::TYPE, sn.type_),
+            role,
+            format!("expected type {expected_type}, not {type_}"),
         ));
     }
-    if sn.version < 1 {
-        return Err(invalid("snapshot", "version cannot be less than one"));
+    if version < 1 {
+        return Err(invalid(role, "version cannot be less than one"));
     }
     let empty = FileMeta::default();
-    for name in ["root", "targets"] {
-        let meta = sn.meta.get(name).unwrap_or(&empty);
-        if !meta.hashes.contains_key(SHA256) {
+    for name in required {
+        let file = meta.get(*name).unwrap_or(&empty);
+        if !file.hashes.contains_key(SHA256) {
             return Err(invalid(
-                "snapshot",
+                role,
                 format!("missing {name} sha256 checksum information"),
             ));
         }
-        if let Some(e) = hash_structure_error(meta) {
+        if let Some(e) = hash_structure_error(file) {
             return Err(invalid(
-                "snapshot",
+                role,
                 format!("invalid {name} checksum information, {e}"),
             ));
         }
-    }
-    Ok(())
-}
-
-/// Go `IsValidTimestampStructure`.
-pub(crate) fn check_timestamp_structure(ts: &crate::data::Timestamp) -> Result<(), LoadError> {
-    use crate::data::Timestamp;
-    if ts.type_ != Timestamp::TYPE {
-        return Err(invalid(
-            "timestamp",
-            format!("expected type {}, not {}", Timestamp::TYPE, ts.type_),
-        ));
-    }
-    if ts.version < 1 {
-        return Err(invalid("timestamp", "version cannot be less than one"));
-    }
-    let empty = FileMeta::default();
-    let meta = ts.meta.get("snapshot").unwrap_or(&empty);
-    if !meta.hashes.contains_key(SHA256) {
-        return Err(invalid(
-            "timestamp",
-            "missing snapshot sha256 checksum information",
-        ));
-    }
-    if let Some(e) = hash_structure_error(meta) {
-        return Err(invalid(
-            "timestamp",
-            format!("invalid snapshot checksum information, {e}"),
-        ));
     }
     Ok(())
 }

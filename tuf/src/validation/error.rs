@@ -15,22 +15,42 @@ use crate::error::TufError;
 pub enum ValidationError {
     /// Go `ErrValidation`.
     #[error("An error occurred during validation: {msg}")]
-    Validation { msg: String },
+    Validation {
+        /// What failed.
+        msg: String,
+    },
     /// Go `ErrBadHierarchy` (`missing` is the missing role, always `snapshot` in practice).
     #[error("Metadata hierarchy is incomplete: {msg}")]
-    BadHierarchy { missing: String, msg: String },
+    BadHierarchy {
+        /// The role whose metadata is missing.
+        missing: String,
+        /// What failed.
+        msg: String,
+    },
     /// Go `ErrBadRoot`.
     #[error("The root metadata is invalid: {msg}")]
-    BadRoot { msg: String },
+    BadRoot {
+        /// What is wrong with the root.
+        msg: String,
+    },
     /// Go `ErrBadTargets`.
     #[error("The targets metadata is invalid: {msg}")]
-    BadTargets { msg: String },
+    BadTargets {
+        /// What is wrong with the targets (or delegation) metadata.
+        msg: String,
+    },
     /// Go `ErrBadSnapshot`.
     #[error("The snapshot metadata is invalid: {msg}")]
-    BadSnapshot { msg: String },
+    BadSnapshot {
+        /// What is wrong with the snapshot.
+        msg: String,
+    },
     /// Any other failure: `INVALID_UPDATE` without `detail` (on the read path: 500).
     #[error("{msg}")]
-    NoDetail { msg: String },
+    NoDetail {
+        /// What failed.
+        msg: String,
+    },
 }
 
 /// Message of the missing-snapshot-key error (spec-server §3.10 step 6).
@@ -139,8 +159,10 @@ impl ValidationError {
 /// Serialisable `detail` object (member order `Name`, `Error`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationDetail<'a> {
+    /// Go's error type name, e.g. `ErrBadRoot`.
     #[serde(rename = "Name")]
     pub name: &'static str,
+    /// The error's fields.
     #[serde(rename = "Error")]
     pub error: DetailError<'a>,
 }
@@ -148,8 +170,10 @@ pub struct ValidationDetail<'a> {
 /// The `Error` member: `{"Missing":…,"Msg":…}` for `ErrBadHierarchy`, `{"Msg":…}` otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DetailError<'a> {
+    /// The missing role (`ErrBadHierarchy` only).
     #[serde(rename = "Missing", skip_serializing_if = "Option::is_none")]
     pub missing: Option<&'a str>,
+    /// The error message.
     #[serde(rename = "Msg")]
     pub msg: &'a str,
 }

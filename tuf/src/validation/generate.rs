@@ -104,11 +104,21 @@ pub(crate) fn snapshot_to_sign(
     }
     let version = prev_version + 1;
     let snapshot = Snapshot::new(b.now + lifetime, version, meta);
-    let keys = builder::base_role(root, "snapshot").map_err(ValidationError::validation)?;
+    to_sign(RoleName::Snapshot, version, &snapshot, root)
+}
+
+/// The request to sign `object` as version `version` of `role` (a base role of `root`).
+fn to_sign<T: serde::Serialize>(
+    role: RoleName,
+    version: i64,
+    object: &T,
+    root: &Root,
+) -> Result<ToSign, ValidationError> {
+    let keys = builder::base_role(root, role.as_str()).map_err(ValidationError::validation)?;
     Ok(ToSign {
-        role: RoleName::Snapshot,
+        role,
         version,
-        canonical: canonical(&snapshot)?,
+        canonical: canonical(object)?,
         keys,
     })
 }
@@ -149,16 +159,6 @@ pub(crate) fn timestamp_to_sign(
         }
     };
     let version = prev_version + 1;
-    let ts = Timestamp::new(
-        at.now + at.lifetimes.timestamp,
-        version,
-        snapshot_bytes,
-    );
-    let keys = builder::base_role(root, "timestamp").map_err(ValidationError::validation)?;
-    Ok(ToSign {
-        role: RoleName::Timestamp,
-        version,
-        canonical: canonical(&ts)?,
-        keys,
-    })
+    let ts = Timestamp::new(at.now + at.lifetimes.timestamp, version, snapshot_bytes);
+    to_sign(RoleName::Timestamp, version, &ts, root)
 }

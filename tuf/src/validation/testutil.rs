@@ -4,6 +4,10 @@
 //! Keys are ECDSA P-256 (ring); root keys are `ecdsa-x509` self-signed certificates (rcgen)
 //! whose PEM is written exactly as Go writes it (64-column base64, LF).
 
+// Test support only (behind the `testutil` feature): a fixture that cannot be built is a broken
+// test, so panicking with a message is the right outcome here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,7 +27,9 @@ use crate::sign::assemble_signed;
 /// A private key (PKCS#8, P-256) and the public key that appears in metadata.
 #[derive(Debug, Clone)]
 pub struct TestKey {
+    /// The private key, PKCS#8 DER.
     pub pkcs8: Vec<u8>,
+    /// The public key as listed in root or delegation `keys`.
     pub public: PublicKey,
 }
 
@@ -184,12 +190,16 @@ pub fn make_timestamp(version: i64, expires: DateTime<Utc>, snapshot_bytes: &[u8
 pub struct RepoKeys {
     /// `ecdsa-x509`, CN = GUN.
     pub root: TestKey,
+    /// `ecdsa`.
     pub targets: TestKey,
+    /// `ecdsa`.
     pub snapshot: TestKey,
+    /// `ecdsa`.
     pub timestamp: TestKey,
 }
 
 impl RepoKeys {
+    /// Fresh keys; the root certificate's CN is `gun`.
     pub fn generate(gun: &str) -> RepoKeys {
         RepoKeys {
             root: TestKey::root_cert(gun),
@@ -217,11 +227,17 @@ impl RepoKeys {
 /// A complete, valid, version-1 repository: signed root, targets, snapshot and timestamp.
 #[derive(Debug, Clone)]
 pub struct TestRepo {
+    /// The repository's name.
     pub gun: String,
+    /// The keys that signed it.
     pub keys: RepoKeys,
+    /// Signed `root.json`.
     pub root: Vec<u8>,
+    /// Signed `targets.json`.
     pub targets: Vec<u8>,
+    /// Signed `snapshot.json`.
     pub snapshot: Vec<u8>,
+    /// Signed `timestamp.json`.
     pub timestamp: Vec<u8>,
 }
 
