@@ -18,6 +18,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = sn.role_sha256_hex(role);
         }
     }
+    if let Ok(targets) = notary_tuf::view::TargetsView::parse(data) {
+        for role in &targets.delegations.roles {
+            let _ = role.check_path("latest");
+        }
+    }
     if let Ok(root) = notary_tuf::view::RootView::parse(data) {
         for role in ["root", "targets", "snapshot", "timestamp"] {
             let _ = root.role_keys(role);

@@ -1,6 +1,6 @@
 //! Typed views of stored metadata for the server's read path: the few fields that resolve the
 //! current chain (timestamp → snapshot → role checksums), expiries for the cache and metrics,
-//! and the keys a root names for a role. One decode per file, straight from the bytes into
+//! the keys a root names for a role, and the targets and delegations of a targets file. One decode per file, straight from the bytes into
 //! these structs (no intermediate JSON tree); unknown members are skipped.
 //!
 //! A view trusts nothing: it is what a file says, used to find the next file. Everything that
@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::data::serde_util::time;
-use crate::data::{FileMeta, KeyType, PublicKey};
+use crate::data::{Delegations, FileMeta, KeyType, PublicKey};
 use crate::error::TufError;
 
 /// The parts of an envelope a view reads: `signed` only (signatures are not looked at).
@@ -188,6 +188,31 @@ impl RootView {
     }
 }
 
+/// What readers need from a `targets` or delegation file: its expiry, the signed targets and
+/// the delegations it makes (e.g. to show which role signs a tag).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TargetsView {
+    /// `signed.version`.
+    pub version: i64,
+    /// `signed.expires`.
+    #[serde(with = "time")]
+    pub expires: DateTime<Utc>,
+    /// Target name (e.g. a tag) → length and hashes.
+    #[serde(default)]
+    pub targets: BTreeMap<String, FileMeta>,
+    /// Delegated roles with their keys, thresholds and paths.
+    #[serde(default)]
+    pub delegations: Delegations,
+}
+
+impl TargetsView {
+    /// Decodes a stored targets or delegation file. Errors: not JSON, no `signed` object, a
+    /// missing or mistyped `version` or `expires`, or malformed `targets` / `delegations`.
+    pub fn parse(bytes: &[u8]) -> Result<TargetsView, TufError> {
+        decode(bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +275,25 @@ mod tests {
         assert!(s.role_sha256_hex("root").is_some());
         assert_eq!(s.role_sha256_hex("targets"), None, "short digest ignored");
         assert_eq!(s.role_sha256_hex("targets/x"), None);
+    }
+
+    #[test]
+    fn targets_and_delegations() {
+        let bytes = br#"{"signed":{"_type":"Targets","version":3,"expires":"2030-01-01T00:00:00Z",
+            "targets":{"v1":{"length":3,"hashes":{"sha256":"AAAA"}}},
+            "delegations":{"keys":{"k1":{"keytype":"ecdsa","keyval":{"public":"AQI=","private":null}}},
+                           "roles":[{"name":"targets/releases","keyids":["k1"],"threshold":1,"paths":[""]}]}}}"#;
+        let t = TargetsView::parse(bytes).unwrap();
+        assert_eq!(t.version, 3);
+        assert_eq!(t.targets["v1"].length, 3);
+        assert_eq!(t.delegations.roles[0].name, "targets/releases");
+        assert!(t.delegations.roles[0].check_path("anything"));
+        assert!(t.delegations.keys.contains_key("k1"));
+        let bare =
+            TargetsView::parse(br#"{"signed":{"version":1,"expires":"2030-01-01T00:00:00Z"}}"#)
+                .unwrap();
+        assert!(bare.targets.is_empty() && bare.delegations.roles.is_empty());
+        assert!(TargetsView::parse(br#"{"signed":{"version":1}}"#).is_err());
     }
 
     #[test]
