@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 
@@ -66,7 +66,18 @@ fn run(mut cmd: Command, stdin: Option<&str>) -> (bool, String) {
             let _ = sin.write_all(s.as_bytes());
         }
     }
-    let out = child.wait_with_output().expect("notary CLI");
+    combined(child.wait_with_output().expect("notary CLI"))
+}
+
+/// Runs `cmd` to its end (stdin empty unless set): (success, stdout + stderr).
+pub fn run_command(cmd: &mut Command) -> (bool, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("run {:?}: {e}", cmd.get_program()));
+    combined(out)
+}
+
+fn combined(out: Output) -> (bool, String) {
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

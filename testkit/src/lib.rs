@@ -30,7 +30,7 @@ mod service;
 pub mod tufclient;
 
 pub use bins::cargo_bin;
-pub use cli::{notary_cli, notary_cli_auth};
+pub use cli::{notary_cli, notary_cli_auth, run_command};
 pub use db::{Backend, TestDb};
 pub use env::Env;
 pub use http::{

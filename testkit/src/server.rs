@@ -201,6 +201,14 @@ impl Server {
         crate::get(&self.client(), &format!("{}{path}", self.url)).await
     }
 
+    /// GET `path` on this server, which must answer 200 with a JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let (st, body) = self.get(path).await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(st, reqwest::StatusCode::OK, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: {e}: {text}"))
+    }
+
     /// POST `body` as `content_type` to `path` on this server: (status, body text).
     pub async fn post(
         &self,

@@ -382,54 +382,43 @@ mod pipeline {
         assert_eq!(ts.keys, role_keys("timestamp", &root));
     }
 
+    /// Tampered targets (with the tampered root, where the defect is in the root's key list)
+    /// over the delegation step: each is the Go server's `ErrBadTargets` with its message.
     #[test]
-    fn bad_signature() {
-        let uploads = vec![
-            upload("targets", tampered("bad-signature/targets.json")),
-            upload("snapshot", d_snapshot()),
-        ];
-        assert_eq!(
-            validate(DELEGATION, uploads).unwrap_err(),
-            bad_targets("valid signatures did not meet threshold for targets")
-        );
-    }
-
-    #[test]
-    fn wrong_key_id() {
-        let uploads = vec![
-            upload("root", tampered("wrong-key-id/root.json")),
-            upload("targets", tampered("wrong-key-id/targets.json")),
-            upload("snapshot", d_snapshot()),
-        ];
-        assert_eq!(
-            validate(DELEGATION, uploads).unwrap_err(),
-            bad_targets("key ID is not valid for key content")
-        );
-    }
-
-    #[test]
-    fn expired() {
-        let uploads = vec![
-            upload("targets", tampered("expired/targets.json")),
-            upload("snapshot", d_snapshot()),
-        ];
-        assert_eq!(
-            validate(DELEGATION, uploads).unwrap_err(),
-            bad_targets("targets expired at Mon Jan 1 00:00:00 UTC 2001")
-        );
-    }
-
-    #[test]
-    fn threshold_unmet() {
-        let uploads = vec![
-            upload("root", tampered("threshold-unmet/root.json")),
-            upload("targets", tampered("threshold-unmet/targets.json")),
-            upload("snapshot", d_snapshot()),
-        ];
-        assert_eq!(
-            validate(DELEGATION, uploads).unwrap_err(),
-            bad_targets("valid signatures did not meet threshold for targets")
-        );
+    fn tampered_targets_are_bad_targets() {
+        for (defect, with_root, msg) in [
+            (
+                "bad-signature",
+                false,
+                "valid signatures did not meet threshold for targets",
+            ),
+            ("wrong-key-id", true, "key ID is not valid for key content"),
+            (
+                "expired",
+                false,
+                "targets expired at Mon Jan 1 00:00:00 UTC 2001",
+            ),
+            (
+                "threshold-unmet",
+                true,
+                "valid signatures did not meet threshold for targets",
+            ),
+        ] {
+            let mut uploads = Vec::new();
+            if with_root {
+                uploads.push(upload("root", tampered(&format!("{defect}/root.json"))));
+            }
+            uploads.push(upload(
+                "targets",
+                tampered(&format!("{defect}/targets.json")),
+            ));
+            uploads.push(upload("snapshot", d_snapshot()));
+            assert_eq!(
+                validate(DELEGATION, uploads).unwrap_err(),
+                bad_targets(msg),
+                "{defect}"
+            );
+        }
     }
 
     #[test]

@@ -5,12 +5,14 @@
 // Test code: a failed setup step panics, by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use notary_tuf::crypto::{self, RoleKeys};
-use notary_tuf::data::{Envelope, RoleName, SignedFile, Snapshot, Timestamp};
+use notary_tuf::data::{Envelope, FileMeta, RoleName, SignedFile, Snapshot, Timestamp};
 use notary_tuf::validation::testutil::{
-    add_delegation, make_root, make_snapshot, make_targets, sign_role, sign_to_sign, upload,
-    TestKey, TestRepo,
+    add_delegation, make_root, make_snapshot, make_targets, make_timestamp, sign_role,
+    sign_to_sign, upload, RepoKeys, TestKey, TestRepo,
 };
 use notary_tuf::validation::{
     snapshot_to_resign, stored_targets_needed, timestamp_snapshot_sha256, timestamp_to_resign,
@@ -32,10 +34,51 @@ fn validate(stored: &StoredRepo, uploads: Vec<Upload>) -> Result<UpdatePlan, Val
     validate_update(GUN, stored, uploads, now())
 }
 
+/// The error of validating `repo`'s first publish (root, targets, snapshot) into an empty
+/// repository.
+fn new_repo_error(repo: &TestRepo) -> ValidationError {
+    validate(&StoredRepo::default(), repo.uploads()).unwrap_err()
+}
+
+/// The error of validating `repo`'s first publish with the upload at `index` (0 root,
+/// 1 targets, 2 snapshot) replaced by `bytes`.
+fn error_with_upload(repo: &TestRepo, index: usize, bytes: Vec<u8>) -> ValidationError {
+    let mut uploads = repo.uploads();
+    uploads[index].bytes = bytes;
+    validate(&StoredRepo::default(), uploads).unwrap_err()
+}
+
+/// A new repository whose root is `root(&repo)`, with the snapshot re-signed over it.
+fn repo_with_root(root: impl FnOnce(&TestRepo) -> Vec<u8>) -> TestRepo {
+    let mut repo = TestRepo::new(GUN, now());
+    repo.root = root(&repo);
+    repo.resign_snapshot(1, now(), &[]);
+    repo
+}
+
+/// A new repository whose targets are `targets(&repo)`, with the snapshot re-signed over them.
+fn repo_with_targets(targets: impl FnOnce(&TestRepo) -> Vec<u8>) -> TestRepo {
+    let mut repo = TestRepo::new(GUN, now());
+    repo.targets = targets(&repo);
+    repo.resign_snapshot(1, now(), &[]);
+    repo
+}
+
 fn only_root(repo: &TestRepo) -> StoredRepo {
     StoredRepo {
         root: Some(repo.root.clone()),
         ..Default::default()
+    }
+}
+
+/// Only `repo`'s root and the given targets-like files are stored.
+fn root_and_targets(repo: &TestRepo, targets: &[(RoleName, &[u8])]) -> StoredRepo {
+    StoredRepo {
+        targets: targets
+            .iter()
+            .map(|(role, bytes)| (role.clone(), bytes.to_vec()))
+            .collect(),
+        ..only_root(repo)
     }
 }
 
@@ -62,33 +105,62 @@ fn finish_plan(
     Ok((snapshot, timestamp))
 }
 
-fn assert_bad_root(err: ValidationError, contains: &str) {
-    match &err {
-        ValidationError::BadRoot { msg } => assert!(msg.contains(contains), "{msg:?}"),
-        other => panic!("expected ErrBadRoot containing {contains:?}, got {other:?}"),
+/// `meta` (of a snapshot or timestamp) lists each of `files` (name, bytes) with matching hashes.
+fn assert_lists(meta: &BTreeMap<String, FileMeta>, files: &[(&str, &[u8])]) {
+    for (name, bytes) in files {
+        meta[*name]
+            .verify_hashes(bytes, name)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
     }
 }
 
-fn assert_bad_targets(err: ValidationError, contains: &str) {
-    match &err {
-        ValidationError::BadTargets { msg } => assert!(msg.contains(contains), "{msg:?}"),
-        other => panic!("expected ErrBadTargets containing {contains:?}, got {other:?}"),
-    }
+/// `err` is Go's `name` error (`ErrBadRoot`, …) and its message contains `contains`.
+fn assert_error(err: &ValidationError, name: &str, contains: &str) {
+    assert_eq!(err.name(), Some(name), "{err:?}");
+    assert!(err.msg().contains(contains), "{err:?}: no {contains:?}");
 }
 
-fn assert_bad_snapshot(err: ValidationError, contains: &str) {
-    match &err {
-        ValidationError::BadSnapshot { msg } => assert!(msg.contains(contains), "{msg:?}"),
-        other => panic!("expected ErrBadSnapshot containing {contains:?}, got {other:?}"),
-    }
-}
-
-fn assert_no_detail(err: ValidationError, contains: &str) {
+/// `err` has no detail (a plain `INVALID_UPDATE`) and its message contains `contains`.
+fn assert_no_detail(err: &ValidationError, contains: &str) {
     assert!(err.detail().is_none(), "{err:?}");
-    match &err {
-        ValidationError::NoDetail { msg } => assert!(msg.contains(contains), "{msg:?}"),
-        other => panic!("expected a no-detail error containing {contains:?}, got {other:?}"),
-    }
+    assert_eq!(err.name(), None, "{err:?}");
+    assert!(err.msg().contains(contains), "{err:?}: no {contains:?}");
+}
+
+/// The base roles of a root for `keys`: one key each, threshold 1, as (role, keys, threshold).
+fn base_roles(keys: &RepoKeys) -> Vec<(&'static str, Vec<&TestKey>, i64)> {
+    vec![
+        ("root", vec![&keys.root], 1),
+        ("targets", vec![&keys.targets], 1),
+        ("snapshot", vec![&keys.snapshot], 1),
+        ("timestamp", vec![&keys.timestamp], 1),
+    ]
+}
+
+/// A root of `roles` at `version`, expiring in 10 years, signed by `signers`.
+fn signed_root(
+    roles: &[(&'static str, Vec<&TestKey>, i64)],
+    version: i64,
+    signers: &[&TestKey],
+) -> Vec<u8> {
+    let roles: Vec<(&str, &[&TestKey], i64)> = roles
+        .iter()
+        .map(|(name, keys, threshold)| (*name, keys.as_slice(), *threshold))
+        .collect();
+    sign_role(&make_root(&roles, version, later(3650)), signers)
+}
+
+/// A root for `repo` whose root role is `root_keys` with `threshold`, signed by `signers`.
+fn rotated_root(
+    repo: &TestRepo,
+    root_keys: &[&TestKey],
+    threshold: i64,
+    version: i64,
+    signers: &[&TestKey],
+) -> Vec<u8> {
+    let mut roles = base_roles(&repo.keys);
+    roles[0] = ("root", root_keys.to_vec(), threshold);
+    signed_root(&roles, version, signers)
 }
 
 // ---- §3.13 1: new repository -------------------------------------------------------------
@@ -118,9 +190,7 @@ fn empty_new_repo_accepted_and_timestamp_generated() {
     let ts = SignedFile::<Timestamp>::parse(&timestamp.bytes).unwrap();
     assert_eq!(ts.signed.version, 1);
     assert_eq!(ts.signed.meta.len(), 1);
-    ts.signed.meta["snapshot"]
-        .verify_hashes(&snapshot.bytes, "snapshot")
-        .unwrap();
+    assert_lists(&ts.signed.meta, &[("snapshot", &snapshot.bytes)]);
     assert_eq!(
         ts.signed.meta["snapshot"].length,
         snapshot.bytes.len() as i64
@@ -146,26 +216,16 @@ fn empty_new_repo_accepted_and_timestamp_generated() {
 
 // ---- §3.13 2: root keys must be certificates for this GUN --------------------------------
 
+/// A new repository whose root role is the single `key`, which signs the root.
+fn repo_with_root_key(key: &TestKey) -> TestRepo {
+    repo_with_root(|repo| rotated_root(repo, &[key], 1, 1, &[key]))
+}
+
 #[test]
 fn root_cert_for_other_gun_rejected() {
-    let mut repo = TestRepo::new(GUN, now());
-    let other = TestKey::root_cert("docker.com/notary/other");
-    let k = &repo.keys;
-    let root = make_root(
-        &[
-            ("root", &[&other], 1),
-            ("targets", &[&k.targets], 1),
-            ("snapshot", &[&k.snapshot], 1),
-            ("timestamp", &[&k.timestamp], 1),
-        ],
-        1,
-        later(3650),
-    );
-    repo.root = sign_role(&root, &[&other]);
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
+    let repo = repo_with_root_key(&TestKey::root_cert("docker.com/notary/other"));
     assert_eq!(
-        err,
+        new_repo_error(&repo),
         ValidationError::BadRoot {
             msg: "could not validate the path to a trusted root: unable to retrieve valid leaf certificates".into()
         }
@@ -174,100 +234,76 @@ fn root_cert_for_other_gun_rejected() {
 
 #[test]
 fn root_key_plain_ecdsa_rejected() {
-    let mut repo = TestRepo::new(GUN, now());
-    let plain = TestKey::ecdsa();
-    let k = &repo.keys;
-    let root = make_root(
-        &[
-            ("root", &[&plain], 1),
-            ("targets", &[&k.targets], 1),
-            ("snapshot", &[&k.snapshot], 1),
-            ("timestamp", &[&k.timestamp], 1),
-        ],
-        1,
-        later(3650),
+    let repo = repo_with_root_key(&TestKey::ecdsa());
+    let err = new_repo_error(&repo);
+    assert_error(
+        &err,
+        "ErrBadRoot",
+        "unable to retrieve valid leaf certificates",
     );
-    repo.root = sign_role(&root, &[&plain]);
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    assert_bad_root(err, "unable to retrieve valid leaf certificates");
 }
 
 #[test]
 fn wildcard_cn_accepted() {
-    let mut repo = TestRepo::new(GUN, now());
-    let wild = TestKey::root_cert("docker.com/notary/*");
-    let k = &repo.keys;
-    let root = make_root(
-        &[
-            ("root", &[&wild], 1),
-            ("targets", &[&k.targets], 1),
-            ("snapshot", &[&k.snapshot], 1),
-            ("timestamp", &[&k.timestamp], 1),
-        ],
-        1,
-        later(3650),
-    );
-    repo.root = sign_role(&root, &[&wild]);
-    repo.resign_snapshot(1, now(), &[]);
+    let repo = repo_with_root_key(&TestKey::root_cert("docker.com/notary/*"));
     validate(&StoredRepo::default(), repo.uploads()).unwrap();
 }
 
 #[test]
 fn expired_root_certificate_rejected() {
-    let mut repo = TestRepo::new(GUN, now());
     let old = TestKey::root_cert_with_validity(
         GUN,
         now() - Duration::days(30),
         now() - Duration::days(1),
     );
-    let k = &repo.keys;
-    let root = make_root(
-        &[
-            ("root", &[&old], 1),
-            ("targets", &[&k.targets], 1),
-            ("snapshot", &[&k.snapshot], 1),
-            ("timestamp", &[&k.timestamp], 1),
-        ],
-        1,
-        later(3650),
+    let repo = repo_with_root_key(&old);
+    let err = new_repo_error(&repo);
+    assert_error(
+        &err,
+        "ErrBadRoot",
+        "unable to retrieve valid leaf certificates",
     );
-    repo.root = sign_role(&root, &[&old]);
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    assert_bad_root(err, "unable to retrieve valid leaf certificates");
 
     // The same root already stored blocks every update, without detail (§3.5 step 2).
-    let stored = StoredRepo {
-        root: Some(repo.root.clone()),
-        ..Default::default()
-    };
-    let err = validate(&stored, vec![upload(RoleName::Targets, &repo.targets)]).unwrap_err();
-    assert_no_detail(err, "unable to retrieve valid leaf certificates");
+    let err = validate(
+        &only_root(&repo),
+        vec![upload(RoleName::Targets, &repo.targets)],
+    )
+    .unwrap_err();
+    assert_no_detail(&err, "unable to retrieve valid leaf certificates");
 }
 
 #[test]
 fn expired_root_metadata_rejected() {
-    let mut repo = TestRepo::new(GUN, now());
-    let root = repo.keys.root(1, now() - Duration::hours(1));
-    repo.root = sign_role(&root, &[&repo.keys.root]);
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    assert_bad_root(err, "root expired at ");
+    let repo =
+        repo_with_root(|r| sign_role(&r.keys.root(1, now() - Duration::hours(1)), &[&r.keys.root]));
+    assert_error(&new_repo_error(&repo), "ErrBadRoot", "root expired at ");
 }
 
 // ---- §3.13 3, 4: previous timestamp --------------------------------------------------------
 
+/// A repository stored with `timestamp(&repo)` as its previous timestamp, and the plan for an
+/// upload of its snapshot.
+fn plan_with_prev_timestamp(
+    timestamp: impl FnOnce(&TestRepo) -> Vec<u8>,
+) -> (TestRepo, UpdatePlan) {
+    let repo = TestRepo::new(GUN, now());
+    let stored = StoredRepo {
+        timestamp: Some(timestamp(&repo)),
+        ..repo.stored()
+    };
+    let plan = validate(&stored, vec![upload(RoleName::Snapshot, &repo.snapshot)]).unwrap();
+    (repo, plan)
+}
+
 #[test]
 fn prev_timestamp_bumps_version() {
-    let repo = TestRepo::new(GUN, now());
-    let mut stored = repo.stored();
-    let prev = sign_role(
-        &notary_tuf::validation::testutil::make_timestamp(41, later(14), &repo.snapshot),
-        &[&repo.keys.timestamp],
-    );
-    stored.timestamp = Some(prev);
-    let plan = validate(&stored, vec![upload(RoleName::Snapshot, &repo.snapshot)]).unwrap();
+    let (repo, plan) = plan_with_prev_timestamp(|repo| {
+        sign_role(
+            &make_timestamp(41, later(14), &repo.snapshot),
+            &[&repo.keys.timestamp],
+        )
+    });
     let (_, ts) = finish_plan(&plan, &[], &[&repo.keys.timestamp]).unwrap();
     assert_eq!(ts.version, 42);
     assert_eq!(
@@ -281,21 +317,16 @@ fn prev_timestamp_bumps_version() {
 
 #[test]
 fn prev_timestamp_corrupt_fails_without_detail() {
-    let repo = TestRepo::new(GUN, now());
-    let mut stored = repo.stored();
-    stored.timestamp = Some(b"{not json".to_vec());
-    let plan = validate(&stored, vec![upload(RoleName::Snapshot, &repo.snapshot)]).unwrap();
+    let (repo, plan) = plan_with_prev_timestamp(|_| b"{not json".to_vec());
     let err = plan.timestamp_to_sign(&repo.snapshot, now()).unwrap_err();
     assert!(err.detail().is_none(), "{err:?}");
 }
 
 #[test]
 fn prev_timestamp_bad_structure_is_err_validation() {
-    let repo = TestRepo::new(GUN, now());
-    let mut stored = repo.stored();
-    stored.timestamp =
-        Some(br#"{"signed":{"_type":"Timestamp","version":3,"meta":{}},"signatures":[]}"#.to_vec());
-    let plan = validate(&stored, vec![upload(RoleName::Snapshot, &repo.snapshot)]).unwrap();
+    let (repo, plan) = plan_with_prev_timestamp(|_| {
+        br#"{"signed":{"_type":"Timestamp","version":3,"meta":{}},"signatures":[]}"#.to_vec()
+    });
     let err = plan.timestamp_to_sign(&repo.snapshot, now()).unwrap_err();
     assert_eq!(
         err,
@@ -326,10 +357,8 @@ fn no_new_root_accepted() {
 fn no_new_targets_accepted() {
     let repo = TestRepo::new(GUN, now());
     let stored = StoredRepo {
-        targets: [(RoleName::Targets, repo.targets.clone())]
-            .into_iter()
-            .collect(),
-        ..Default::default()
+        root: None,
+        ..root_and_targets(&repo, &[(RoleName::Targets, &repo.targets)])
     };
     let uploads = vec![
         upload(RoleName::Root, &repo.root),
@@ -376,106 +405,78 @@ fn stored_root_corrupt_fails_without_detail() {
 #[test]
 fn stored_root_missing_root_role_fails_without_detail() {
     let repo = TestRepo::new(GUN, now());
-    let k = &repo.keys;
-    let bad = make_root(
-        &[
-            ("targets", &[&k.targets], 1),
-            ("snapshot", &[&k.snapshot], 1),
-            ("timestamp", &[&k.timestamp], 1),
-        ],
-        1,
-        later(3650),
-    );
+    let mut roles = base_roles(&repo.keys);
+    roles.retain(|(name, _, _)| *name != "root");
     let stored = StoredRepo {
-        root: Some(sign_role(&bad, &[&k.root])),
+        root: Some(signed_root(&roles, 1, &[&repo.keys.root])),
         ..Default::default()
     };
     let err = validate(&stored, repo.uploads()).unwrap_err();
     assert_no_detail(
-        err,
+        &err,
         "root type metadata invalid: missing root role specification",
     );
 }
 
 // ---- §3.13 13–16: root rotation -----------------------------------------------------------
 
-/// A root for `repo` whose root role is `root_keys` with `threshold`, signed by `signers`.
-fn rotated_root(
-    repo: &TestRepo,
-    root_keys: &[&TestKey],
-    threshold: i64,
-    version: i64,
-    signers: &[&TestKey],
-) -> Vec<u8> {
-    let k = &repo.keys;
-    let root = make_root(
-        &[
-            ("root", root_keys, threshold),
-            ("targets", &[&k.targets], 1),
-            ("snapshot", &[&k.snapshot], 1),
-            ("timestamp", &[&k.timestamp], 1),
-        ],
-        version,
-        later(3650),
-    );
-    sign_role(&root, signers)
+/// `N` fresh root certificates for [`GUN`].
+fn root_certs<const N: usize>() -> [TestKey; N] {
+    std::array::from_fn(|_| TestKey::root_cert(GUN))
 }
 
-fn stored_with_root(repo: &TestRepo, root: &[u8]) -> StoredRepo {
-    StoredRepo {
-        root: Some(root.to_vec()),
+/// Validates an upload of the root `new` over `repo` stored with the root `current`.
+fn upload_root_over(
+    repo: &TestRepo,
+    current: &[u8],
+    new: &[u8],
+) -> Result<UpdatePlan, ValidationError> {
+    let stored = StoredRepo {
+        root: Some(current.to_vec()),
         ..repo.stored()
-    }
+    };
+    validate(&stored, vec![upload(RoleName::Root, new)])
+}
+
+/// Validates a new repository's first upload of `root` and `repo`'s targets.
+fn new_repo_with_root(repo: &TestRepo, root: &[u8]) -> Result<UpdatePlan, ValidationError> {
+    let uploads = vec![
+        upload(RoleName::Root, root),
+        upload(RoleName::Targets, &repo.targets),
+    ];
+    validate(&StoredRepo::default(), uploads)
 }
 
 #[test]
 fn root_rotation_with_old_sigs() {
     let repo = TestRepo::new(GUN, now());
     let a = &repo.keys.root;
-    let b = TestKey::root_cert(GUN);
-    let c = TestKey::root_cert(GUN);
+    let [b, c] = root_certs();
 
     // v2: rotate A → B, signed by A and B.
     let v2 = rotated_root(&repo, &[&b], 1, 2, &[a, &b]);
-    let plan = validate(
-        &stored_with_root(&repo, &repo.root),
-        vec![upload(RoleName::Root, &v2)],
-    )
-    .unwrap();
+    let plan = upload_root_over(&repo, &repo.root, &v2).unwrap();
     assert_eq!(plan.files[0].version, 2);
     // Only B (not the old key) would not have been enough.
     let v2_b_only = rotated_root(&repo, &[&b], 1, 2, &[&b]);
-    let err = validate(
-        &stored_with_root(&repo, &repo.root),
-        vec![upload(RoleName::Root, &v2_b_only)],
-    )
-    .unwrap_err();
-    assert_bad_root(err, "could not rotate trust to a new trusted root");
+    let err = upload_root_over(&repo, &repo.root, &v2_b_only).unwrap_err();
+    assert_error(
+        &err,
+        "ErrBadRoot",
+        "could not rotate trust to a new trusted root",
+    );
 
     // v3: same keys, signed only by B.
     let v3 = rotated_root(&repo, &[&b], 1, 3, &[&b]);
-    validate(
-        &stored_with_root(&repo, &v2),
-        vec![upload(RoleName::Root, &v3)],
-    )
-    .unwrap();
+    upload_root_over(&repo, &v2, &v3).unwrap();
 
     // v4: rotate B → C, signed by the immediately previous key B and C (not A).
     let v4 = rotated_root(&repo, &[&c], 1, 4, &[&b, &c]);
-    validate(
-        &stored_with_root(&repo, &v3),
-        vec![upload(RoleName::Root, &v4)],
-    )
-    .unwrap();
+    upload_root_over(&repo, &v3, &v4).unwrap();
     // Signed by the original A and C: A is no longer trusted.
     let v4_a = rotated_root(&repo, &[&c], 1, 4, &[a, &c]);
-    let err = validate(
-        &stored_with_root(&repo, &v3),
-        vec![upload(RoleName::Root, &v4_a)],
-    )
-    .unwrap_err();
     assert_eq!(
-        err,
+        upload_root_over(&repo, &v3, &v4_a).unwrap_err(),
         ValidationError::BadRoot {
             msg: "could not rotate trust to a new trusted root: failed to validate data with current trusted certificates".into()
         }
@@ -485,47 +486,28 @@ fn root_rotation_with_old_sigs() {
 #[test]
 fn root_rotation_multiple_keys_threshold_1() {
     let repo = TestRepo::new(GUN, now());
-    let a = TestKey::root_cert(GUN);
-    let b = TestKey::root_cert(GUN);
-    let c = TestKey::root_cert(GUN);
+    let [a, b, c] = root_certs();
     let v1 = rotated_root(&repo, &[&a, &b], 1, 1, &[&a]);
-    validate(
-        &StoredRepo::default(),
-        vec![
-            upload(RoleName::Root, &v1),
-            upload(RoleName::Targets, &repo.targets),
-        ],
-    )
-    .unwrap();
+    new_repo_with_root(&repo, &v1).unwrap();
     // Rotation signed by B (which did not sign v1) and the new key C.
     let v2 = rotated_root(&repo, &[&c], 1, 2, &[&b, &c]);
-    validate(
-        &stored_with_root(&repo, &v1),
-        vec![upload(RoleName::Root, &v2)],
-    )
-    .unwrap();
+    upload_root_over(&repo, &v1, &v2).unwrap();
 }
 
 #[test]
 fn root_rotation_needs_old_threshold() {
     let repo = TestRepo::new(GUN, now());
-    let a = TestKey::root_cert(GUN);
-    let b = TestKey::root_cert(GUN);
-    let c = TestKey::root_cert(GUN);
+    let [a, b, c] = root_certs();
     let v1 = rotated_root(&repo, &[&a, &b], 2, 1, &[&a, &b]);
     let v2 = rotated_root(&repo, &[&c], 1, 2, &[&a, &c]);
-    let err = validate(
-        &stored_with_root(&repo, &v1),
-        vec![upload(RoleName::Root, &v2)],
-    )
-    .unwrap_err();
-    assert_bad_root(err, "could not rotate trust to a new trusted root");
+    let err = upload_root_over(&repo, &v1, &v2).unwrap_err();
+    assert_error(
+        &err,
+        "ErrBadRoot",
+        "could not rotate trust to a new trusted root",
+    );
     let v2 = rotated_root(&repo, &[&c], 1, 2, &[&a, &b, &c]);
-    validate(
-        &stored_with_root(&repo, &v1),
-        vec![upload(RoleName::Root, &v2)],
-    )
-    .unwrap();
+    upload_root_over(&repo, &v1, &v2).unwrap();
 }
 
 #[test]
@@ -533,58 +515,43 @@ fn root_rotation_version_must_increment_by_one() {
     let repo = TestRepo::new(GUN, now());
     let b = TestKey::root_cert(GUN);
     let v3 = rotated_root(&repo, &[&b], 1, 3, &[&repo.keys.root, &b]);
-    let err = validate(
-        &stored_with_root(&repo, &repo.root),
-        vec![upload(RoleName::Root, &v3)],
-    )
-    .unwrap_err();
     assert_eq!(
-        err,
+        upload_root_over(&repo, &repo.root, &v3).unwrap_err(),
         ValidationError::BadRoot {
             msg: "Root modifications must increment the version. Current 1, new 3".into()
         }
     );
     let v2 = rotated_root(&repo, &[&b], 1, 2, &[&repo.keys.root, &b]);
-    validate(
-        &stored_with_root(&repo, &repo.root),
-        vec![upload(RoleName::Root, &v2)],
-    )
-    .unwrap();
+    upload_root_over(&repo, &repo.root, &v2).unwrap();
 }
 
 #[test]
 fn new_repo_may_start_at_root_version_2_but_not_3() {
     let repo = TestRepo::new(GUN, now());
     let v2 = rotated_root(&repo, &[&repo.keys.root], 1, 2, &[&repo.keys.root]);
-    validate(
-        &StoredRepo::default(),
-        vec![
-            upload(RoleName::Root, &v2),
-            upload(RoleName::Targets, &repo.targets),
-        ],
-    )
-    .unwrap();
+    new_repo_with_root(&repo, &v2).unwrap();
     let v3 = rotated_root(&repo, &[&repo.keys.root], 1, 3, &[&repo.keys.root]);
     let err = validate(&StoredRepo::default(), vec![upload(RoleName::Root, &v3)]).unwrap_err();
-    assert_bad_root(err, "Current 1, new 3");
+    assert_error(&err, "ErrBadRoot", "Current 1, new 3");
 }
 
-// ---- §3.13 17: no root -----------------------------------------------------------------------
+// ---- §3.13 17, 22: a lone upload into an empty repository ------------------------------------
 
+/// No root at all (§3.13 17), and no targets to generate the first snapshot from (§3.13 22).
 #[test]
-fn no_root_anywhere() {
+fn lone_upload_into_empty_repo_is_err_validation() {
     let repo = TestRepo::new(GUN, now());
-    let err = validate(
-        &StoredRepo::default(),
-        vec![upload(RoleName::Targets, &repo.targets)],
-    )
-    .unwrap_err();
-    assert_eq!(
-        err,
-        ValidationError::Validation {
-            msg: "no pre-existing root and no root provided in update.".into()
-        }
-    );
+    for (role, bytes, msg) in [
+        (
+            RoleName::Targets,
+            &repo.targets,
+            "no pre-existing root and no root provided in update.",
+        ),
+        (RoleName::Root, &repo.root, "targets must be loaded first"),
+    ] {
+        let err = validate(&StoredRepo::default(), vec![upload(role, bytes)]).unwrap_err();
+        assert_eq!(err, ValidationError::Validation { msg: msg.into() });
+    }
 }
 
 // ---- §3.13 18–24, 42–43: server-generated snapshot ----------------------------------------
@@ -592,11 +559,7 @@ fn no_root_anywhere() {
 #[test]
 fn snapshot_missing_server_lacks_key() {
     let repo = TestRepo::new(GUN, now());
-    let uploads = vec![
-        upload(RoleName::Root, &repo.root),
-        upload(RoleName::Targets, &repo.targets),
-    ];
-    let plan = validate(&StoredRepo::default(), uploads).unwrap();
+    let plan = new_repo_with_root(&repo, &repo.root).unwrap();
     let SnapshotPlan::Generate(ts) = &plan.snapshot else {
         panic!("expected a snapshot to generate")
     };
@@ -617,11 +580,7 @@ fn snapshot_missing_server_lacks_key() {
 #[test]
 fn snapshot_generated_without_previous() {
     let repo = TestRepo::new(GUN, now());
-    let uploads = vec![
-        upload(RoleName::Root, &repo.root),
-        upload(RoleName::Targets, &repo.targets),
-    ];
-    let plan = validate(&StoredRepo::default(), uploads).unwrap();
+    let plan = new_repo_with_root(&repo, &repo.root).unwrap();
     assert!(plan.snapshot_generated());
     let (snapshot, timestamp) =
         finish_plan(&plan, &[&repo.keys.snapshot], &[&repo.keys.timestamp]).unwrap();
@@ -629,12 +588,10 @@ fn snapshot_generated_without_previous() {
     let sn = SignedFile::<Snapshot>::parse(&snapshot.bytes).unwrap();
     assert_eq!(sn.signed.version, 1);
     assert_eq!(sn.signed.meta.len(), 2);
-    sn.signed.meta["root"]
-        .verify_hashes(&repo.root, "root")
-        .unwrap();
-    sn.signed.meta["targets"]
-        .verify_hashes(&repo.targets, "targets")
-        .unwrap();
+    assert_lists(
+        &sn.signed.meta,
+        &[("root", &repo.root), ("targets", &repo.targets)],
+    );
     assert_eq!(sn.signed.meta["root"].length, repo.root.len() as i64);
     let expiry = sn.signed.expires - now();
     assert!(expiry > Duration::days(1094) && expiry <= Duration::days(1095));
@@ -644,9 +601,7 @@ fn snapshot_generated_without_previous() {
     assert_eq!(env.signatures.len(), 1);
     assert_eq!(env.signatures[0].keyid, repo.keys.snapshot.id());
     let ts = SignedFile::<Timestamp>::parse(&timestamp.bytes).unwrap();
-    ts.signed.meta["snapshot"]
-        .verify_hashes(&snapshot.bytes, "snapshot")
-        .unwrap();
+    assert_lists(&ts.signed.meta, &[("snapshot", &snapshot.bytes)]);
 }
 
 #[test]
@@ -680,53 +635,45 @@ fn snapshot_generated_from_previous() {
     assert_eq!(snapshot.version, 8);
     let sn = SignedFile::<Snapshot>::parse(&snapshot.bytes).unwrap();
     assert_eq!(sn.signed.version, 8);
-    sn.signed.meta["targets"]
-        .verify_hashes(&repo.targets, "targets")
-        .unwrap();
-    sn.signed.meta["root"]
-        .verify_hashes(&repo.root, "root")
-        .unwrap();
-    sn.signed.meta["targets/old"]
-        .verify_hashes(&deleg, "targets/old")
-        .unwrap();
+    assert_lists(
+        &sn.signed.meta,
+        &[
+            ("targets", &repo.targets),
+            ("root", &repo.root),
+            ("targets/old", &deleg),
+        ],
+    );
+}
+
+/// The error of an upload of new targets over a stored repository whose previous snapshot is
+/// `snapshot(&repo)`.
+fn targets_error_with_prev_snapshot(
+    snapshot: impl FnOnce(&TestRepo) -> Vec<u8>,
+) -> ValidationError {
+    let repo = TestRepo::new(GUN, now());
+    let stored = StoredRepo {
+        snapshot: Some(snapshot(&repo)),
+        ..repo.stored()
+    };
+    validate(&stored, vec![upload(RoleName::Targets, &repo.targets)]).unwrap_err()
 }
 
 #[test]
 fn snapshot_generation_prev_corrupt_fails_without_detail() {
-    let repo = TestRepo::new(GUN, now());
-    let mut stored = repo.stored();
-    stored.snapshot = Some(b"{{{".to_vec());
-    let err = validate(&stored, vec![upload(RoleName::Targets, &repo.targets)]).unwrap_err();
+    let err = targets_error_with_prev_snapshot(|_| b"{{{".to_vec());
     assert!(err.detail().is_none(), "{err:?}");
 }
 
 #[test]
 fn snapshot_generation_prev_invalid_structure_is_err_validation() {
-    let repo = TestRepo::new(GUN, now());
-    let mut stored = repo.stored();
-    let sn = make_snapshot(3, later(10), &[("targets", &repo.targets)]);
-    stored.snapshot = Some(sign_role(&sn, &[&repo.keys.snapshot]));
-    let err = validate(&stored, vec![upload(RoleName::Targets, &repo.targets)]).unwrap_err();
+    let err = targets_error_with_prev_snapshot(|repo| {
+        let sn = make_snapshot(3, later(10), &[("targets", &repo.targets)]);
+        sign_role(&sn, &[&repo.keys.snapshot])
+    });
     assert_eq!(
         err,
         ValidationError::Validation {
             msg: "snapshot type metadata invalid: missing root sha256 checksum information".into()
-        }
-    );
-}
-
-#[test]
-fn snapshot_generation_needs_targets_without_previous() {
-    let repo = TestRepo::new(GUN, now());
-    let err = validate(
-        &StoredRepo::default(),
-        vec![upload(RoleName::Root, &repo.root)],
-    )
-    .unwrap_err();
-    assert_eq!(
-        err,
-        ValidationError::Validation {
-            msg: "targets must be loaded first".into()
         }
     );
 }
@@ -757,36 +704,21 @@ fn server_without_timestamp_key() {
             msg: "no  timestamp keys exist on the server".into()
         }
     );
-}
-
-#[test]
-fn server_with_wrong_timestamp_key() {
-    let repo = TestRepo::new(GUN, now());
-    let plan = validate(&StoredRepo::default(), repo.uploads()).unwrap();
     let err = finish_plan(&plan, &[], &[&TestKey::ecdsa()]).unwrap_err();
-    assert_bad_root(err, "timestamp keys exist on the server");
+    assert_error(&err, "ErrBadRoot", "timestamp keys exist on the server");
 }
 
 #[test]
 fn timestamp_threshold_2_with_one_key() {
-    let mut repo = TestRepo::new(GUN, now());
     let t2 = TestKey::ecdsa();
-    let k = &repo.keys;
-    let root = make_root(
-        &[
-            ("root", &[&k.root], 1),
-            ("targets", &[&k.targets], 1),
-            ("snapshot", &[&k.snapshot], 1),
-            ("timestamp", &[&k.timestamp, &t2], 2),
-        ],
-        1,
-        later(3650),
-    );
-    repo.root = sign_role(&root, &[&k.root]);
-    repo.resign_snapshot(1, now(), &[]);
+    let repo = repo_with_root(|r| {
+        let mut roles = base_roles(&r.keys);
+        roles[3] = ("timestamp", vec![&r.keys.timestamp, &t2], 2);
+        signed_root(&roles, 1, &[&r.keys.root])
+    });
     let plan = validate(&StoredRepo::default(), repo.uploads()).unwrap();
     let err = finish_plan(&plan, &[], &[&repo.keys.timestamp]).unwrap_err();
-    assert_bad_root(err, "timestamp keys exist on the server");
+    assert_error(&err, "ErrBadRoot", "timestamp keys exist on the server");
     // Both keys: accepted, both signatures present.
     let (_, ts) = finish_plan(&plan, &[], &[&repo.keys.timestamp, &t2]).unwrap();
     assert_eq!(Envelope::parse(&ts.bytes).unwrap().signatures.len(), 2);
@@ -794,33 +726,19 @@ fn timestamp_threshold_2_with_one_key() {
 
 // ---- §3.13 28–31: root structure ----------------------------------------------------------
 
-fn root_with_roles(repo: &TestRepo, skip: &str, zero: &str) -> Vec<u8> {
-    let k = &repo.keys;
-    let all: [(&str, &TestKey); 4] = [
-        ("root", &k.root),
-        ("targets", &k.targets),
-        ("snapshot", &k.snapshot),
-        ("timestamp", &k.timestamp),
-    ];
-    let keys: Vec<[&TestKey; 1]> = all.iter().map(|(_, key)| [*key]).collect();
-    let roles: Vec<(&str, &[&TestKey], i64)> = all
-        .iter()
-        .zip(keys.iter())
-        .filter(|((name, _), _)| *name != skip)
-        .map(|((name, _), ks)| (*name, ks.as_slice(), if *name == zero { 0 } else { 1 }))
-        .collect();
-    sign_role(&make_root(&roles, 1, later(3650)), &[&k.root])
-}
-
 #[test]
 fn zero_threshold_rejected_for_every_base_role() {
     for role in ["root", "targets", "snapshot", "timestamp"] {
-        let mut repo = TestRepo::new(GUN, now());
-        repo.root = root_with_roles(&repo, "", role);
-        repo.resign_snapshot(1, now(), &[]);
-        let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
+        let repo = repo_with_root(|r| {
+            let mut roles = base_roles(&r.keys);
+            roles
+                .iter_mut()
+                .filter(|(name, _, _)| *name == role)
+                .for_each(|r| r.2 = 0);
+            signed_root(&roles, 1, &[&r.keys.root])
+        });
         assert_eq!(
-            err,
+            new_repo_error(&repo),
             ValidationError::BadRoot {
                 msg: format!(
                     "root type metadata invalid: invalid threshold specified for {role}: 0 "
@@ -833,12 +751,13 @@ fn zero_threshold_rejected_for_every_base_role() {
 #[test]
 fn missing_base_role_rejected() {
     for role in ["root", "targets", "snapshot", "timestamp"] {
-        let mut repo = TestRepo::new(GUN, now());
-        repo.root = root_with_roles(&repo, role, "");
-        repo.resign_snapshot(1, now(), &[]);
-        let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
+        let repo = repo_with_root(|r| {
+            let mut roles = base_roles(&r.keys);
+            roles.retain(|(name, _, _)| *name != role);
+            signed_root(&roles, 1, &[&r.keys.root])
+        });
         assert_eq!(
-            err,
+            new_repo_error(&repo),
             ValidationError::BadRoot {
                 msg: format!("root type metadata invalid: missing {role} role specification")
             }
@@ -846,7 +765,7 @@ fn missing_base_role_rejected() {
     }
 }
 
-// ---- §3.13 32–34: no signatures -----------------------------------------------------------
+// ---- §3.13 32–41: no signatures, corrupted and modified files -------------------------------
 
 fn strip_signatures(bytes: &[u8]) -> Vec<u8> {
     let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
@@ -854,83 +773,10 @@ fn strip_signatures(bytes: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-#[test]
-fn root_without_signatures() {
-    let mut repo = TestRepo::new(GUN, now());
-    repo.root = strip_signatures(&repo.root);
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    assert_bad_root(
-        err,
-        "could not validate the path to a trusted root: failed to validate integrity of roots",
-    );
-}
-
-#[test]
-fn targets_without_signatures() {
-    let mut repo = TestRepo::new(GUN, now());
-    repo.targets = strip_signatures(&repo.targets);
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    assert_eq!(
-        err,
-        ValidationError::BadTargets {
-            msg: "tuf: data has no signatures".into()
-        }
-    );
-}
-
-#[test]
-fn snapshot_without_signatures() {
-    let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[2].bytes = strip_signatures(&repo.snapshot);
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_bad_snapshot(err, "tuf: data has no signatures");
-}
-
-#[test]
-fn targets_signed_by_wrong_key() {
-    let mut repo = TestRepo::new(GUN, now());
-    repo.targets = sign_role(&make_targets(1, later(100)), &[&TestKey::ecdsa()]);
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    assert_bad_targets(err, "valid signatures did not meet threshold for targets");
-}
-
-// ---- §3.13 35–41: corrupted and modified files ---------------------------------------------
-
 fn flip_first_byte(bytes: &[u8]) -> Vec<u8> {
     let mut b = bytes.to_vec();
     b[0] ^= 0xff;
     b
-}
-
-#[test]
-fn root_corrupt() {
-    let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[0].bytes = flip_first_byte(&repo.root);
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_eq!(err.name(), Some("ErrBadRoot"));
-}
-
-#[test]
-fn targets_corrupt() {
-    let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[1].bytes = flip_first_byte(&repo.targets);
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_eq!(err.name(), Some("ErrBadTargets"));
-}
-
-#[test]
-fn snapshot_corrupt() {
-    let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[2].bytes = flip_first_byte(&repo.snapshot);
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_eq!(err.name(), Some("ErrBadSnapshot"));
 }
 
 fn duplicate_signature(bytes: &[u8]) -> Vec<u8> {
@@ -939,24 +785,6 @@ fn duplicate_signature(bytes: &[u8]) -> Vec<u8> {
     let first = sigs[0].clone();
     sigs.push(first);
     serde_json::to_vec(&v).unwrap()
-}
-
-#[test]
-fn root_modified_size() {
-    let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[0].bytes = flip_first_byte(&duplicate_signature(&repo.root));
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_eq!(err.name(), Some("ErrBadRoot"));
-}
-
-#[test]
-fn targets_modified_size_fails_snapshot_hash() {
-    let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[1].bytes = duplicate_signature(&repo.targets);
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_bad_snapshot(err, "checksum for targets did not match: expected ");
 }
 
 /// Replace `meta.<role>.hashes.sha256` in the snapshot, keeping the old signature.
@@ -968,21 +796,101 @@ fn alter_snapshot_hash(snapshot: &[u8], role: &str) -> Vec<u8> {
 }
 
 #[test]
-fn root_modified_hash_in_snapshot() {
-    let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[2].bytes = alter_snapshot_hash(&repo.snapshot, "root");
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_bad_snapshot(err, "valid signatures did not meet threshold for snapshot");
+fn root_without_signatures() {
+    let repo = repo_with_root(|r| strip_signatures(&r.root));
+    assert_error(
+        &new_repo_error(&repo),
+        "ErrBadRoot",
+        "could not validate the path to a trusted root: failed to validate integrity of roots",
+    );
 }
 
 #[test]
-fn targets_modified_hash_in_snapshot() {
+fn targets_without_signatures() {
+    let repo = repo_with_targets(|r| strip_signatures(&r.targets));
+    assert_eq!(
+        new_repo_error(&repo),
+        ValidationError::BadTargets {
+            msg: "tuf: data has no signatures".into()
+        }
+    );
+}
+
+#[test]
+fn targets_signed_by_wrong_key() {
+    let repo = repo_with_targets(|_| sign_role(&make_targets(1, later(100)), &[&TestKey::ecdsa()]));
+    assert_error(
+        &new_repo_error(&repo),
+        "ErrBadTargets",
+        "valid signatures did not meet threshold for targets",
+    );
+}
+
+/// One upload of a valid first publish replaced by a broken copy: (what, upload index,
+/// bytes, Go error name, text its message contains).
+type BrokenUpload = (&'static str, usize, Vec<u8>, &'static str, &'static str);
+
+#[test]
+fn broken_uploads_rejected_with_the_roles_error() {
     let repo = TestRepo::new(GUN, now());
-    let mut uploads = repo.uploads();
-    uploads[2].bytes = alter_snapshot_hash(&repo.snapshot, "targets");
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_eq!(err.name(), Some("ErrBadSnapshot"));
+    let (root, targets, snapshot) = (&repo.root, &repo.targets, &repo.snapshot);
+    let cases: [BrokenUpload; 8] = [
+        (
+            "snapshot without signatures",
+            2,
+            strip_signatures(snapshot),
+            "ErrBadSnapshot",
+            "tuf: data has no signatures",
+        ),
+        ("root corrupt", 0, flip_first_byte(root), "ErrBadRoot", ""),
+        (
+            "targets corrupt",
+            1,
+            flip_first_byte(targets),
+            "ErrBadTargets",
+            "",
+        ),
+        (
+            "snapshot corrupt",
+            2,
+            flip_first_byte(snapshot),
+            "ErrBadSnapshot",
+            "",
+        ),
+        (
+            "root modified size",
+            0,
+            flip_first_byte(&duplicate_signature(root)),
+            "ErrBadRoot",
+            "",
+        ),
+        (
+            "targets modified size: the snapshot hash fails",
+            1,
+            duplicate_signature(targets),
+            "ErrBadSnapshot",
+            "checksum for targets did not match: expected ",
+        ),
+        (
+            "root hash modified in the snapshot",
+            2,
+            alter_snapshot_hash(snapshot, "root"),
+            "ErrBadSnapshot",
+            "valid signatures did not meet threshold for snapshot",
+        ),
+        (
+            "targets hash modified in the snapshot",
+            2,
+            alter_snapshot_hash(snapshot, "targets"),
+            "ErrBadSnapshot",
+            "",
+        ),
+    ];
+    for (what, index, bytes, name, contains) in cases {
+        let err = error_with_upload(&repo, index, bytes);
+        assert_eq!(err.name(), Some(name), "{what}: {err:?}");
+        assert!(err.msg().contains(contains), "{what}: {err:?}");
+    }
 }
 
 #[test]
@@ -996,8 +904,7 @@ fn snapshot_hash_mismatch_signed_correctly() {
         &[("root", &repo.root), ("targets", &other_targets)],
     );
     repo.snapshot = sign_role(&sn, &[&repo.keys.snapshot]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    let ValidationError::BadSnapshot { msg } = err else {
+    let ValidationError::BadSnapshot { msg } = new_repo_error(&repo) else {
         panic!("expected ErrBadSnapshot")
     };
     assert!(
@@ -1007,15 +914,18 @@ fn snapshot_hash_mismatch_signed_correctly() {
     );
 }
 
+/// Targets (version 1) delegating `name` to `key` with threshold 1, signed by `repo`'s key.
+fn targets_delegating(repo: &TestRepo, name: &str, key: &TestKey) -> Vec<u8> {
+    let mut t = make_targets(1, later(100));
+    add_delegation(&mut t, name, &[key], 1);
+    sign_role(&t, &[&repo.keys.targets])
+}
+
 #[test]
 fn snapshot_missing_entry_for_uploaded_delegation() {
-    let mut repo = TestRepo::new(GUN, now());
     let dkey = TestKey::ecdsa();
-    let mut t = make_targets(1, later(100));
-    add_delegation(&mut t, "targets/a", &[&dkey], 1);
-    repo.targets = sign_role(&t, &[&repo.keys.targets]);
+    let repo = repo_with_targets(|r| targets_delegating(r, "targets/a", &dkey));
     let a = sign_role(&make_targets(1, later(100)), &[&dkey]);
-    repo.resign_snapshot(1, now(), &[]);
     let mut uploads = repo.uploads();
     uploads.push(upload("targets/a".parse().unwrap(), &a));
     let err = validate(&StoredRepo::default(), uploads).unwrap_err();
@@ -1029,14 +939,17 @@ fn snapshot_missing_entry_for_uploaded_delegation() {
 
 #[test]
 fn expired_targets_and_snapshot_rejected() {
-    let mut repo = TestRepo::new(GUN, now());
-    repo.targets = sign_role(
-        &make_targets(1, now() - Duration::seconds(5)),
-        &[&repo.keys.targets],
+    let repo = repo_with_targets(|r| {
+        sign_role(
+            &make_targets(1, now() - Duration::seconds(5)),
+            &[&r.keys.targets],
+        )
+    });
+    assert_error(
+        &new_repo_error(&repo),
+        "ErrBadTargets",
+        "targets expired at ",
     );
-    repo.resign_snapshot(1, now(), &[]);
-    let err = validate(&StoredRepo::default(), repo.uploads()).unwrap_err();
-    assert_bad_targets(err, "targets expired at ");
 
     let repo = TestRepo::new(GUN, now());
     let sn = make_snapshot(
@@ -1044,46 +957,41 @@ fn expired_targets_and_snapshot_rejected() {
         now() - Duration::seconds(5),
         &[("root", &repo.root), ("targets", &repo.targets)],
     );
-    let mut uploads = repo.uploads();
-    uploads[2].bytes = sign_role(&sn, &[&repo.keys.snapshot]);
-    let err = validate(&StoredRepo::default(), uploads).unwrap_err();
-    assert_bad_snapshot(err, "snapshot expired at ");
+    let err = error_with_upload(&repo, 2, sign_role(&sn, &[&repo.keys.snapshot]));
+    assert_error(&err, "ErrBadSnapshot", "snapshot expired at ");
 }
 
 // ---- §3.13 44–47: targets and delegations ----------------------------------------------------
 
+/// The role `name` (a delegation).
+fn role(name: &str) -> RoleName {
+    name.parse().unwrap()
+}
+
 #[test]
 fn no_targets_uploaded_loads_nothing_from_storage() {
     let repo = TestRepo::new(GUN, now());
-    let stored = StoredRepo {
-        root: Some(repo.root.clone()),
-        targets: [(RoleName::Targets, b"garbage".to_vec())]
-            .into_iter()
-            .collect(),
-        ..Default::default()
-    };
+    let stored = root_and_targets(&repo, &[(RoleName::Targets, b"garbage")]);
     let uploads = vec![upload(RoleName::Snapshot, &repo.snapshot)];
     assert!(stored_targets_needed(&uploads).is_empty());
     let plan = validate(&stored, uploads).unwrap();
     assert!(plan.files.is_empty());
 }
 
-/// A repo whose targets delegates to `targets/level1` (key returned), with the delegation file.
-fn repo_with_delegation() -> (TestRepo, TestKey, Vec<u8>) {
-    let mut repo = TestRepo::new(GUN, now());
+/// A repo whose targets delegates to `targets/level1`, with the delegation file.
+fn repo_with_delegation() -> (TestRepo, Vec<u8>) {
     let dkey = TestKey::ecdsa();
-    let mut t = make_targets(1, later(100));
-    add_delegation(&mut t, "targets/level1", &[&dkey], 1);
-    repo.targets = sign_role(&t, &[&repo.keys.targets]);
+    let mut repo = TestRepo::new(GUN, now());
+    repo.targets = targets_delegating(&repo, "targets/level1", &dkey);
     let level1 = sign_role(&make_targets(1, later(100)), &[&dkey]);
     repo.resign_snapshot(1, now(), &[("targets/level1", &level1)]);
-    (repo, dkey, level1)
+    (repo, level1)
 }
 
 #[test]
 fn delegation_requires_stored_parent() {
-    let (repo, _, level1) = repo_with_delegation();
-    let uploads = vec![upload("targets/level1".parse().unwrap(), &level1)];
+    let (repo, level1) = repo_with_delegation();
+    let uploads = vec![upload(role("targets/level1"), &level1)];
     assert_eq!(
         stored_targets_needed(&uploads)
             .into_iter()
@@ -1097,12 +1005,7 @@ fn delegation_requires_stored_parent() {
             msg: "targets must be loaded first".into()
         }
     );
-    let stored = StoredRepo {
-        targets: [(RoleName::Targets, repo.targets.clone())]
-            .into_iter()
-            .collect(),
-        ..only_root(&repo)
-    };
+    let stored = root_and_targets(&repo, &[(RoleName::Targets, &repo.targets)]);
     let plan = validate(&stored, uploads).unwrap();
     assert_eq!(plan.files.len(), 1);
     assert_eq!(plan.files[0].role.as_str(), "targets/level1");
@@ -1110,44 +1013,33 @@ fn delegation_requires_stored_parent() {
     let (snapshot, _) =
         finish_plan(&plan, &[&repo.keys.snapshot], &[&repo.keys.timestamp]).unwrap();
     let sn = SignedFile::<Snapshot>::parse(&snapshot.bytes).unwrap();
-    sn.signed.meta["targets/level1"]
-        .verify_hashes(&level1, "targets/level1")
-        .unwrap();
-    sn.signed.meta["targets"]
-        .verify_hashes(&repo.targets, "targets")
-        .unwrap();
+    assert_lists(
+        &sn.signed.meta,
+        &[("targets/level1", &level1), ("targets", &repo.targets)],
+    );
 }
 
 #[test]
 fn stored_parent_corrupt_fails_without_detail() {
-    let (repo, _, level1) = repo_with_delegation();
-    let stored = StoredRepo {
-        targets: [(RoleName::Targets, b"[1,2".to_vec())]
-            .into_iter()
-            .collect(),
-        ..only_root(&repo)
-    };
-    let err = validate(
-        &stored,
-        vec![upload("targets/level1".parse().unwrap(), &level1)],
-    )
-    .unwrap_err();
+    let (repo, level1) = repo_with_delegation();
+    let stored = root_and_targets(&repo, &[(RoleName::Targets, b"[1,2")]);
+    let err = validate(&stored, vec![upload(role("targets/level1"), &level1)]).unwrap_err();
     assert!(err.detail().is_none(), "{err:?}");
 }
 
 #[test]
 fn delegation_parent_in_update() {
-    let (repo, _, level1) = repo_with_delegation();
+    let (repo, level1) = repo_with_delegation();
     // Garbage parent in the same update.
     let uploads = vec![
-        upload("targets/level1".parse().unwrap(), &level1),
+        upload(role("targets/level1"), &level1),
         upload(RoleName::Targets, b"garbage"),
     ];
     let err = validate(&only_root(&repo), uploads).unwrap_err();
     assert_eq!(err.name(), Some("ErrBadTargets"));
     // Valid parent: queued before the delegation, whatever the upload order.
     let uploads = vec![
-        upload("targets/level1".parse().unwrap(), &level1),
+        upload(role("targets/level1"), &level1),
         upload(RoleName::Targets, &repo.targets),
         upload(RoleName::Snapshot, &repo.snapshot),
     ];
@@ -1163,74 +1055,63 @@ fn delegation_parent_in_update() {
 #[test]
 fn delegation_not_in_parent() {
     let repo = TestRepo::new(GUN, now()); // targets delegates nothing
-    let dkey = TestKey::ecdsa();
-    let level1 = sign_role(&make_targets(1, later(100)), &[&dkey]);
-    let msg = "tuf: invalid role targets/level1. delegation does not exist";
-    let stored_parent = StoredRepo {
-        targets: [(RoleName::Targets, repo.targets.clone())]
-            .into_iter()
-            .collect(),
-        ..only_root(&repo)
-    };
-    // Parent uploaded.
-    let err = validate(
-        &only_root(&repo),
-        vec![
-            upload(RoleName::Targets, &repo.targets),
-            upload("targets/level1".parse().unwrap(), &level1),
-        ],
-    )
-    .unwrap_err();
-    assert_eq!(err, ValidationError::BadTargets { msg: msg.into() });
-    // Parent from storage.
-    let err = validate(
-        &stored_parent,
-        vec![upload("targets/level1".parse().unwrap(), &level1)],
-    )
-    .unwrap_err();
-    assert_eq!(err, ValidationError::BadTargets { msg: msg.into() });
-    // Both (the uploaded parent wins).
-    let err = validate(
-        &stored_parent,
-        vec![
-            upload(RoleName::Targets, &repo.targets),
-            upload("targets/level1".parse().unwrap(), &level1),
-        ],
-    )
-    .unwrap_err();
-    assert_eq!(err, ValidationError::BadTargets { msg: msg.into() });
+    let level1 = upload(
+        role("targets/level1"),
+        &sign_role(&make_targets(1, later(100)), &[&TestKey::ecdsa()]),
+    );
+    let parent = upload(RoleName::Targets, &repo.targets);
+    let stored_parent = root_and_targets(&repo, &[(RoleName::Targets, &repo.targets)]);
+    for (what, stored, uploads) in [
+        (
+            "parent uploaded",
+            only_root(&repo),
+            vec![parent.clone(), level1.clone()],
+        ),
+        (
+            "parent from storage",
+            stored_parent.clone(),
+            vec![level1.clone()],
+        ),
+        (
+            "both (the uploaded parent wins)",
+            stored_parent,
+            vec![parent, level1],
+        ),
+    ] {
+        assert_eq!(
+            validate(&stored, uploads).unwrap_err(),
+            ValidationError::BadTargets {
+                msg: "tuf: invalid role targets/level1. delegation does not exist".into()
+            },
+            "{what}"
+        );
+    }
 }
 
 #[test]
 fn nested_delegation_needs_whole_chain() {
-    let mut repo = TestRepo::new(GUN, now());
     let k1 = TestKey::ecdsa();
     let k2 = TestKey::ecdsa();
-    let mut t = make_targets(1, later(100));
-    add_delegation(&mut t, "targets/a", &[&k1], 1);
-    repo.targets = sign_role(&t, &[&repo.keys.targets]);
+    let mut repo = TestRepo::new(GUN, now());
+    repo.targets = targets_delegating(&repo, "targets/a", &k1);
     let mut a = make_targets(1, later(100));
     add_delegation(&mut a, "targets/a/b", &[&k2], 1);
     let a = sign_role(&a, &[&k1]);
     let b = sign_role(&make_targets(1, later(100)), &[&k2]);
-    let stored = StoredRepo {
-        targets: [
-            (RoleName::Targets, repo.targets.clone()),
-            ("targets/a".parse().unwrap(), a.clone()),
-        ]
-        .into_iter()
-        .collect(),
-        ..only_root(&repo)
-    };
-    let uploads = vec![upload("targets/a/b".parse().unwrap(), &b)];
+    let stored = root_and_targets(
+        &repo,
+        &[(RoleName::Targets, &repo.targets), (role("targets/a"), &a)],
+    );
+    let uploads = vec![upload(role("targets/a/b"), &b)];
     assert_eq!(stored_targets_needed(&uploads).len(), 2);
     let plan = validate(&stored, uploads).unwrap();
     assert_eq!(plan.files.len(), 1);
     // Signed by the wrong key: the delegation's own keys are used.
     let bad = sign_role(&make_targets(1, later(100)), &[&k1]);
-    let err = validate(&stored, vec![upload("targets/a/b".parse().unwrap(), &bad)]).unwrap_err();
-    assert_bad_targets(
-        err,
+    let err = validate(&stored, vec![upload(role("targets/a/b"), &bad)]).unwrap_err();
+    assert_error(
+        &err,
+        "ErrBadTargets",
         "valid signatures did not meet threshold for targets/a/b",
     );
 }
@@ -1238,10 +1119,7 @@ fn nested_delegation_needs_whole_chain() {
 #[test]
 fn delegation_entry_with_bad_name_rejected() {
     let mut repo = TestRepo::new(GUN, now());
-    let k1 = TestKey::ecdsa();
-    let mut t = make_targets(1, later(100));
-    add_delegation(&mut t, "targets/a/b", &[&k1], 1);
-    repo.targets = sign_role(&t, &[&repo.keys.targets]);
+    repo.targets = targets_delegating(&repo, "targets/a/b", &TestKey::ecdsa());
     let err = validate(
         &only_root(&repo),
         vec![upload(RoleName::Targets, &repo.targets)],
@@ -1327,9 +1205,7 @@ fn read_path_regenerates_expired_timestamp() {
     let file = sign_to_sign(&ts, &[&repo.keys.timestamp]).unwrap();
     let parsed = SignedFile::<Timestamp>::parse(&file.bytes).unwrap();
     assert!(parsed.signed.expires > when + Duration::days(13));
-    parsed.signed.meta["snapshot"]
-        .verify_hashes(&repo.snapshot, "snapshot")
-        .unwrap();
+    assert_lists(&parsed.signed.meta, &[("snapshot", &repo.snapshot)]);
 }
 
 #[test]
@@ -1342,11 +1218,7 @@ fn read_path_regenerates_expired_snapshot_then_timestamp() {
     );
     repo.snapshot = sign_role(&sn, &[&repo.keys.snapshot]);
     repo.timestamp = sign_role(
-        &notary_tuf::validation::testutil::make_timestamp(
-            9,
-            now() + Duration::days(14),
-            &repo.snapshot,
-        ),
+        &make_timestamp(9, now() + Duration::days(14), &repo.snapshot),
         &[&repo.keys.timestamp],
     );
     let when = now() + Duration::days(2);
@@ -1356,12 +1228,10 @@ fn read_path_regenerates_expired_snapshot_then_timestamp() {
     assert_eq!(to_sign.version, 5);
     let new_sn = sign_to_sign(&to_sign, &[&repo.keys.snapshot]).unwrap();
     let parsed = SignedFile::<Snapshot>::parse(&new_sn.bytes).unwrap();
-    parsed.signed.meta["root"]
-        .verify_hashes(&repo.root, "root")
-        .unwrap();
-    parsed.signed.meta["targets"]
-        .verify_hashes(&repo.targets, "targets")
-        .unwrap();
+    assert_lists(
+        &parsed.signed.meta,
+        &[("root", &repo.root), ("targets", &repo.targets)],
+    );
     // The timestamp still points to the old snapshot: regenerate it too.
     let ts = timestamp_to_resign(GUN, &repo.root, &new_sn.bytes, &repo.timestamp, when)
         .unwrap()
@@ -1371,14 +1241,12 @@ fn read_path_regenerates_expired_snapshot_then_timestamp() {
 
 #[test]
 fn read_path_refuses_expired_root() {
-    let mut repo = TestRepo::new(GUN, now());
-    let root = repo.keys.root(1, now() + Duration::days(1));
-    repo.root = sign_role(&root, &[&repo.keys.root]);
-    repo.resign_snapshot(1, now(), &[]);
+    let repo =
+        repo_with_root(|r| sign_role(&r.keys.root(1, now() + Duration::days(1)), &[&r.keys.root]));
     let when = now() + Duration::days(30);
     let err =
         timestamp_to_resign(GUN, &repo.root, &repo.snapshot, &repo.timestamp, when).unwrap_err();
-    assert_no_detail(err, "root expired at ");
+    assert_no_detail(&err, "root expired at ");
 }
 
 #[test]
@@ -1389,7 +1257,7 @@ fn read_path_snapshot_must_match_root() {
     // A snapshot signed by another repository's key does not verify.
     let err =
         timestamp_to_resign(GUN, &repo.root, &other.snapshot, &repo.timestamp, when).unwrap_err();
-    assert_no_detail(err, "valid signatures did not meet threshold for snapshot");
+    assert_no_detail(&err, "valid signatures did not meet threshold for snapshot");
 }
 
 // ---- Replaying the Go-generated fixtures (fixtures/tuf, see fixtures/README.md) --------------

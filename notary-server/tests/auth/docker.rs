@@ -40,29 +40,21 @@ impl Docker {
     }
 
     fn run(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new("docker")
-            .args(args)
-            .env("DOCKER_CONFIG", &self.config)
-            .env("HOME", &self.config)
-            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-            .env("DOCKER_CONTENT_TRUST", "1")
-            .env("DOCKER_CONTENT_TRUST_SERVER", &self.server)
-            .env("DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE", "root-pass-1234")
-            .env(
-                "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE",
-                DELEGATION_PASS,
-            )
-            .env_remove("DOCKER_AUTH_CONFIG")
-            .stdin(Stdio::null())
-            .output()
-            .expect("docker CLI");
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
+        notary_testkit::run_command(
+            Command::new("docker")
+                .args(args)
+                .env("DOCKER_CONFIG", &self.config)
+                .env("HOME", &self.config)
+                .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+                .env("DOCKER_CONTENT_TRUST", "1")
+                .env("DOCKER_CONTENT_TRUST_SERVER", &self.server)
+                .env("DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE", "root-pass-1234")
+                .env(
+                    "DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE",
+                    DELEGATION_PASS,
+                )
+                .env_remove("DOCKER_AUTH_CONFIG")
+                .stdin(Stdio::null()),
         )
     }
 

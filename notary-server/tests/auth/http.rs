@@ -63,86 +63,39 @@ async fn no_credentials_every_protected_route_gets_the_exact_challenge() {
         ..Options::default()
     });
     let sha = "a".repeat(64);
-    let repo = |a: &str| format!("repository:{GUN}:{a}");
+    let tuf = |file: &str| format!("/v2/{GUN}/_trust/tuf/{file}");
+    let catalog = |method, path: &str| -> Case<'_> {
+        (
+            method,
+            path.into(),
+            "registry:catalog:*".into(),
+            vec![("registry", "catalog", "*")],
+        )
+    };
+    // The GUN's repository scope with `actions`, and one required record per action.
+    let repo = |method, path: String, actions: &'static [&'static str]| -> Case<'_> {
+        let records = actions.iter().map(|a| ("repository", GUN, *a)).collect();
+        (
+            method,
+            path,
+            format!("repository:{GUN}:{}", actions.join(",")),
+            records,
+        )
+    };
     let cases: Vec<Case<'_>> = vec![
-        (
-            "GET",
-            "/v2/".into(),
-            "registry:catalog:*".into(),
-            vec![("registry", "catalog", "*")],
-        ),
-        (
-            "POST",
-            format!("/v2/{GUN}/_trust/tuf/"),
-            repo("push,pull"),
-            vec![("repository", GUN, "push"), ("repository", GUN, "pull")],
-        ),
-        (
-            "GET",
-            format!("/v2/{GUN}/_trust/tuf/root.{sha}.json"),
-            repo("pull"),
-            vec![("repository", GUN, "pull")],
-        ),
-        (
-            "GET",
-            format!("/v2/{GUN}/_trust/tuf/3.root.json"),
-            repo("pull"),
-            vec![("repository", GUN, "pull")],
-        ),
-        (
-            "GET",
-            format!("/v2/{GUN}/_trust/tuf/timestamp.json"),
-            repo("pull"),
-            vec![("repository", GUN, "pull")],
-        ),
-        (
-            "GET",
-            format!("/v2/{GUN}/_trust/tuf/targets/releases.json"),
-            repo("pull"),
-            vec![("repository", GUN, "pull")],
-        ),
-        (
-            "GET",
-            format!("/v2/{GUN}/_trust/tuf/snapshot.key"),
-            repo("push,pull"),
-            vec![("repository", GUN, "push"), ("repository", GUN, "pull")],
-        ),
-        (
-            "POST",
-            format!("/v2/{GUN}/_trust/tuf/timestamp.key"),
-            repo("*"),
-            vec![("repository", GUN, "*")],
-        ),
-        (
-            "DELETE",
-            format!("/v2/{GUN}/_trust/tuf/"),
-            repo("*"),
-            vec![("repository", GUN, "*")],
-        ),
-        (
-            "GET",
-            format!("/v2/{GUN}/_trust/changefeed"),
-            repo("pull"),
-            vec![("repository", GUN, "pull")],
-        ),
-        (
-            "GET",
-            "/v2/_trust/changefeed".into(),
-            "registry:catalog:*".into(),
-            vec![("registry", "catalog", "*")],
-        ),
-        (
-            "GET",
-            "/nothing/here".into(),
-            "registry:catalog:*".into(),
-            vec![("registry", "catalog", "*")],
-        ),
-        (
-            "PUT",
-            "/v2/".into(),
-            "registry:catalog:*".into(),
-            vec![("registry", "catalog", "*")],
-        ),
+        catalog("GET", "/v2/"),
+        repo("POST", tuf(""), &["push", "pull"]),
+        repo("GET", tuf(&format!("root.{sha}.json")), &["pull"]),
+        repo("GET", tuf("3.root.json"), &["pull"]),
+        repo("GET", tuf("timestamp.json"), &["pull"]),
+        repo("GET", tuf("targets/releases.json"), &["pull"]),
+        repo("GET", tuf("snapshot.key"), &["push", "pull"]),
+        repo("POST", tuf("timestamp.key"), &["*"]),
+        repo("DELETE", tuf(""), &["*"]),
+        repo("GET", format!("/v2/{GUN}/_trust/changefeed"), &["pull"]),
+        catalog("GET", "/v2/_trust/changefeed"),
+        catalog("GET", "/nothing/here"),
+        catalog("PUT", "/v2/"),
     ];
     for (method, path, scope, records) in cases {
         for auth in [
@@ -293,6 +246,12 @@ async fn token_verification_cases() {
     x5c_hs["alg"] = json!("HS256");
     let mut kid_hs = s.key.header(KeyRef::Kid);
     kid_hs["alg"] = json!("HS256");
+    // A token signed by `key` whose header claims the algorithm `alg`.
+    let claiming = |key: &tokens::TokenKey, alg: &str| {
+        let mut h = key.header(KeyRef::X5c);
+        h["alg"] = json!(alg);
+        mint_with(&h, &good, |m| key.sign(m))
+    };
     let mut none_hdr = s.key.header(KeyRef::X5c);
     none_hdr["alg"] = json!("none");
     let bad_sig = {
@@ -429,29 +388,17 @@ async fn token_verification_cases() {
         ),
         (
             "ES384 key claimed as ES256",
-            {
-                let mut h = es384.header(KeyRef::X5c);
-                h["alg"] = json!("ES256");
-                mint_with(&h, &good, |m| es384.sign(m))
-            },
+            claiming(&es384, "ES256"),
             &invalid,
         ),
         (
             "RS256 signature claimed as RS512",
-            {
-                let mut h = rs256.header(KeyRef::X5c);
-                h["alg"] = json!("RS512");
-                mint_with(&h, &good, |m| rs256.sign(m))
-            },
+            claiming(&rs256, "RS512"),
             &invalid,
         ),
         (
             "RSA key claimed as ES256",
-            {
-                let mut h = rs256.header(KeyRef::X5c);
-                h["alg"] = json!("ES256");
-                mint_with(&h, &good, |m| rs256.sign(m))
-            },
+            claiming(&rs256, "ES256"),
             &invalid,
         ),
         ("two parts", "abc.def".to_string(), &invalid),

@@ -62,13 +62,9 @@ async fn adopt(backend: Backend) {
     let fresh = s.trust_dir("trust-fresh");
     let (ok, out) = s.notary(&fresh, &["list", gun], None);
     assert!(ok && out.contains("v-go"), "{out}\n{}", s.proc.log_text());
-    let r = s
-        .client()
-        .get(format!("{}/v2/{gun}/_trust/changefeed?records=10", s.url))
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let v = s
+        .get_json(&format!("/v2/{gun}/_trust/changefeed?records=10"))
+        .await;
     assert_eq!(v["count"], 2, "{v}");
 }
 

@@ -11,14 +11,8 @@ fn ok(s: &Server, dir: &Path, args: &[&str]) -> String {
 }
 
 async fn changefeed(s: &Server, gun: &str) -> serde_json::Value {
-    let r = s
-        .client()
-        .get(format!("{}/v2/{gun}/_trust/changefeed?records=1000", s.url))
-        .send()
+    s.get_json(&format!("/v2/{gun}/_trust/changefeed?records=1000"))
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    serde_json::from_str(&r.text().await.unwrap()).unwrap()
 }
 
 async fn full_workflow(backend: Backend, signer: SignerKind) {

@@ -168,13 +168,8 @@ async fn routes_and_bad_input(backend: Backend) {
     );
 
     // DELETE of an unknown GUN: 200, no changefeed row.
-    let r = s
-        .client()
-        .delete(format!("{}/v2/{gun}/_trust/tuf/", s.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let tuf = format!("/v2/{gun}/_trust/tuf/");
+    assert_eq!(s.status(Method::DELETE, &tuf).await, StatusCode::OK);
     assert_eq!(count(&s, "changefeed"), 0);
 
     // Health and metrics.
@@ -240,19 +235,12 @@ async fn health_is_truthful_when_signer_is_down() {
     );
     let url = down.url();
     let c = s.client();
-    let r = c
-        .get(format!("{url}/_notary_server/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(r.text().await.unwrap().contains("Trust operational"));
-    let r = c
-        .get(format!("{url}/v2/a/b/_trust/tuf/timestamp.key"))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_server_error(), "{}", r.status());
+    let (st, body) = notary_testkit::get(&c, &format!("{url}/_notary_server/health")).await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(String::from_utf8_lossy(&body).contains("Trust operational"));
+    let key = format!("{url}/v2/a/b/_trust/tuf/timestamp.key");
+    let (st, _) = notary_testkit::get(&c, &key).await;
+    assert!(st.is_server_error(), "{st}");
 }
 
 #[tokio::test]
@@ -297,13 +285,9 @@ async fn config_relative_paths_env_overrides_and_go_flags() {
             notary_testkit::tls_ready(addr, &pki.root_ca, None)
         })
         .unwrap();
-        let c = notary_testkit::client(&pki);
-        let r = c
-            .get(format!("https://127.0.0.1:{port}/_notary_server/health"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        let health = format!("https://127.0.0.1:{port}/_notary_server/health");
+        let (st, _) = notary_testkit::get(&notary_testkit::client(&pki), &health).await;
+        assert_eq!(st, StatusCode::OK);
         drop(p);
         std::thread::sleep(std::time::Duration::from_millis(200));
     }

@@ -12,12 +12,29 @@ fn detail(body: &str) -> Value {
     v["errors"][0]["detail"].clone()
 }
 
+/// A publish refused with 400 and the typed validation error `name`; returns its detail.
+fn refused((st, body): (StatusCode, String), name: &str) -> Value {
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    let d = detail(&body);
+    assert_eq!(d["Name"], name, "{body}");
+    d
+}
+
 fn rows(s: &Server) -> String {
     s.db.sql("SELECT COUNT(*) FROM tuf_files")
         .trim()
         .to_string()
         + "/"
         + s.db.sql("SELECT COUNT(*) FROM changefeed").trim()
+}
+
+/// A new repository `gun` with a server-managed snapshot, published to `s` (which must accept
+/// it).
+async fn new_published_repo(s: &Server, gun: &str) -> Repo {
+    let repo = Repo::new(&s.client(), &s.url, gun, true).await;
+    let (st, body) = s.publish_initial(gun, &repo).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    repo
 }
 
 async fn checklist(backend: Backend) {
@@ -62,10 +79,10 @@ async fn checklist(backend: Backend) {
     assert_eq!(rows(&s), "4/1");
 
     // §3.13 #16: root version current + 2 → ErrBadRoot.
-    let (st, body) = s.publish(gun, &[("root", &repo.root_file(3))]).await;
-    assert_eq!(st, StatusCode::BAD_REQUEST);
-    let d = detail(&body);
-    assert_eq!(d["Name"], "ErrBadRoot", "{body}");
+    let d = refused(
+        s.publish(gun, &[("root", &repo.root_file(3))]).await,
+        "ErrBadRoot",
+    );
     assert!(d["Error"]["Msg"]
         .as_str()
         .unwrap()
@@ -85,33 +102,27 @@ async fn checklist(backend: Backend) {
         &[],
     );
     let snap = repo.snapshot_file(2, &[("root", &root), ("targets", &unsigned_targets)]);
-    let (st, body) = s
-        .publish(gun, &[("targets", &unsigned_targets), ("snapshot", &snap)])
-        .await;
-    assert_eq!(
-        (st, detail(&body)["Name"].clone()),
-        (StatusCode::BAD_REQUEST, json!("ErrBadTargets"))
+    refused(
+        s.publish(gun, &[("targets", &unsigned_targets), ("snapshot", &snap)])
+            .await,
+        "ErrBadTargets",
     );
     let targets2 = repo.targets_file(2);
     let unsigned_snap = sign(
         &json!({"_type": "Snapshot", "expires": "2030-01-01T00:00:00Z", "meta": {}, "version": 2}),
         &[],
     );
-    let (st, body) = s
-        .publish(gun, &[("targets", &targets2), ("snapshot", &unsigned_snap)])
-        .await;
-    assert_eq!(
-        (st, detail(&body)["Name"].clone()),
-        (StatusCode::BAD_REQUEST, json!("ErrBadSnapshot"))
+    refused(
+        s.publish(gun, &[("targets", &targets2), ("snapshot", &unsigned_snap)])
+            .await,
+        "ErrBadSnapshot",
     );
     // §3.13 #39-41: snapshot hash not matching the uploaded targets.
     let snap = repo.snapshot_file(2, &[("root", &root), ("targets", &targets)]);
-    let (st, body) = s
-        .publish(gun, &[("targets", &targets2), ("snapshot", &snap)])
-        .await;
-    assert_eq!(
-        (st, detail(&body)["Name"].clone()),
-        (StatusCode::BAD_REQUEST, json!("ErrBadSnapshot"))
+    refused(
+        s.publish(gun, &[("targets", &targets2), ("snapshot", &snap)])
+            .await,
+        "ErrBadSnapshot",
     );
     // §3.13 #47: a delegation its parent does not list.
     let deleg = sign(
@@ -127,12 +138,10 @@ async fn checklist(backend: Backend) {
             ("targets/x", &deleg),
         ],
     );
-    let (st, body) = s
-        .publish(gun, &[("targets/x", &deleg), ("snapshot", &snap)])
-        .await;
-    assert_eq!(
-        (st, detail(&body)["Name"].clone()),
-        (StatusCode::BAD_REQUEST, json!("ErrBadTargets"))
+    refused(
+        s.publish(gun, &[("targets/x", &deleg), ("snapshot", &snap)])
+            .await,
+        "ErrBadTargets",
     );
     assert_eq!(rows(&s), "4/1");
 
@@ -150,25 +159,19 @@ async fn checklist(backend: Backend) {
     let gun2 = "docker.io/check/wrongcn";
     let mut other = Repo::new(&c, &s.url, gun2, true).await;
     other.root = Key::root_cert("docker.io/someone/else");
-    let (st, body) = s.publish_initial(gun2, &other).await;
-    assert_eq!(
-        (st, detail(&body)["Name"].clone()),
-        (StatusCode::BAD_REQUEST, json!("ErrBadRoot"))
-    );
+    refused(s.publish_initial(gun2, &other).await, "ErrBadRoot");
     let other = Repo::new(&c, &s.url, gun2, true).await;
     let unsigned_root = sign(&other.root_signed(1), &[]);
-    let (st, body) = s
-        .publish(
+    refused(
+        s.publish(
             gun2,
             &[
                 ("root", &unsigned_root),
                 ("targets", &other.targets_file(1)),
             ],
         )
-        .await;
-    assert_eq!(
-        (st, detail(&body)["Name"].clone()),
-        (StatusCode::BAD_REQUEST, json!("ErrBadRoot"))
+        .await,
+        "ErrBadRoot",
     );
 
     // §3.13 #25/#26: the root names a timestamp key the server does not hold.
@@ -178,10 +181,8 @@ async fn checklist(backend: Backend) {
         "timestamp".into(),
         (foreign.id(), key_json(&foreign.public)),
     );
-    let (st, body) = s.publish_initial(gun2, &other).await;
-    assert_eq!(st, StatusCode::BAD_REQUEST);
-    assert_eq!(detail(&body)["Name"], "ErrBadRoot", "{body}");
-    assert!(detail(&body)["Error"]["Msg"]
+    let d = refused(s.publish_initial(gun2, &other).await, "ErrBadRoot");
+    assert!(d["Error"]["Msg"]
         .as_str()
         .unwrap()
         .contains("timestamp keys exist on the server"));
@@ -189,9 +190,7 @@ async fn checklist(backend: Backend) {
 
     // Server-managed snapshot (§3.13 #19, #24): root+targets, then targets alone.
     let gun3 = "docker.io/check/servermanaged";
-    let repo3 = Repo::new(&c, &s.url, gun3, true).await;
-    let (st, body) = s.publish_initial(gun3, &repo3).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    let repo3 = new_published_repo(&s, gun3).await;
     let (st, body) = s
         .publish(gun3, &[("targets", &repo3.targets_file(2))])
         .await;
@@ -242,11 +241,8 @@ notary_testkit::test_cases!(async checklist {
 #[tokio::test]
 async fn signer_down_publish_is_5xx_and_writes_nothing() {
     let mut s = Server::start(Opts::new(Backend::Sqlite, SignerKind::Rust));
-    let c = s.client();
     let gun = "docker.io/check/signerdown";
-    let repo = Repo::new(&c, &s.url, gun, true).await;
-    let (st, body) = s.publish_initial(gun, &repo).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    let repo = new_published_repo(&s, gun).await;
     let before = rows(&s);
     s.signer.as_mut().unwrap().proc.kill();
     let (st, body) = s.publish(gun, &[("targets", &repo.targets_file(2))]).await;
@@ -265,9 +261,7 @@ async fn signer_down_publish_is_5xx_and_writes_nothing() {
 }
 
 async fn feed(s: &Server, query: &str) -> Value {
-    let (st, body) = s.get(&format!("/v2/_trust/changefeed?{query}")).await;
-    assert_eq!(st, StatusCode::OK);
-    serde_json::from_slice(&body).unwrap()
+    s.get_json(&format!("/v2/_trust/changefeed?{query}")).await
 }
 
 fn ids(v: &Value) -> Vec<i64> {
@@ -281,25 +275,19 @@ fn ids(v: &Value) -> Vec<i64> {
 
 async fn changefeed_paging(backend: Backend) {
     let s = Server::start(Opts::new(backend, SignerKind::Local));
-    let c = s.client();
     let gun = "docker.io/feed/a";
-    let repo = Repo::new(&c, &s.url, gun, true).await;
-    let (st, body) = s.publish_initial(gun, &repo).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    let repo = new_published_repo(&s, gun).await;
     for v in 2..=4 {
         let (st, body) = s.publish(gun, &[("targets", &repo.targets_file(v))]).await;
         assert_eq!(st, StatusCode::OK, "{body}");
     }
     let other = "docker.io/feed/b";
-    let repo_b = Repo::new(&c, &s.url, other, true).await;
-    let (st, _) = s.publish_initial(other, &repo_b).await;
-    assert_eq!(st, StatusCode::OK);
-    let r = c
-        .delete(format!("{}/v2/{gun}/_trust/tuf/", s.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    new_published_repo(&s, other).await;
+    let tuf = format!("/v2/{gun}/_trust/tuf/");
+    assert_eq!(
+        s.status(reqwest::Method::DELETE, &tuf).await,
+        StatusCode::OK
+    );
 
     let all = feed(&s, "records=100").await;
     assert_eq!(all["count"], 6);
@@ -330,16 +318,12 @@ async fn changefeed_paging(backend: Backend) {
     );
     // records=0 means 100; per-GUN feed filters.
     assert_eq!(feed(&s, "records=0").await["count"], 6);
-    let (st, body) = s
-        .get(&format!("/v2/{other}/_trust/changefeed?records=10"))
+    let v = s
+        .get_json(&format!("/v2/{other}/_trust/changefeed?records=10"))
         .await;
-    assert_eq!(st, StatusCode::OK);
-    let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["count"], 1);
     // After a delete the same versions can be written again.
-    let repo = Repo::new(&c, &s.url, gun, true).await;
-    let (st, body) = s.publish_initial(gun, &repo).await;
-    assert_eq!(st, StatusCode::OK, "{body}");
+    new_published_repo(&s, gun).await;
 }
 
 notary_testkit::test_cases!(async changefeed_paging {

@@ -62,31 +62,42 @@ impl Stack {
         self.add_and_publish(trust, gun, "first");
     }
 
-    /// Adds a target file named `name` and publishes.
-    pub fn add_and_publish(&self, trust: &Path, gun: &str, name: &str) {
+    /// Adds a target file named `name` (staged, not published yet).
+    pub fn add_target(&self, trust: &Path, gun: &str, name: &str) {
         let file = self.dir.path().join(format!("{name}.txt"));
         std::fs::write(&file, format!("content of {name}")).expect("target file");
         let file = file.to_string_lossy().into_owned();
         self.server.notary_ok(trust, &["add", gun, name, &file]);
+    }
+
+    /// Adds a target file named `name` and publishes.
+    pub fn add_and_publish(&self, trust: &Path, gun: &str, name: &str) {
+        self.add_target(trust, gun, name);
         self.server.notary_ok(trust, &["publish", gun]);
+    }
+
+    /// Adds a target file named `name` and publishes, which must fail; returns the CLI output.
+    pub fn add_and_fail_to_publish(&self, trust: &Path, gun: &str, name: &str) -> String {
+        self.add_target(trust, gun, name);
+        let (ok, out) = self.server.notary(trust, &["publish", gun], None);
+        assert!(!ok, "publish of {name} to {gun} succeeded: {out}");
+        out
+    }
+
+    /// The key-loss runbook's signer statement, verbatim: the GUN's keys are deleted.
+    pub fn delete_signer_keys(&self, gun: &str) {
+        self.signer_db()
+            .sql(&format!("delete from private_keys where gun='{gun}';"));
     }
 
     /// `notary-server admin -config <server config> <args>` → (success, stdout+stderr).
     pub fn admin(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_notary-server"))
-            .arg("admin")
-            .arg("-config")
-            .arg(&self.config_path)
-            .args(args)
-            .output()
-            .expect("run admin");
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
+        notary_testkit::run_command(
+            Command::new(env!("CARGO_BIN_EXE_notary-server"))
+                .arg("admin")
+                .arg("-config")
+                .arg(&self.config_path)
+                .args(args),
         )
     }
 

@@ -23,9 +23,7 @@ fn runbook(backend: Backend) {
     stack
         .db
         .sql(&format!("delete from tuf_files where gun='{gun}';"));
-    stack
-        .signer_db()
-        .sql(&format!("delete from private_keys where gun='{gun}';"));
+    stack.delete_signer_keys(gun);
     let took = stack.wait_gone(gun, Instant::now());
     eprintln!("{backend:?}: deletion visible after {took:?}");
     assert!(
@@ -36,11 +34,7 @@ fn runbook(backend: Backend) {
     // A client that still caches the old metadata and publishes without re-initialising
     // uploads the old root, which names the deleted timestamp key: refused (spec-signer §8.4),
     // and nothing is stored.
-    let file = stack.dir.path().join("stale.txt");
-    std::fs::write(&file, "stale").unwrap();
-    stack.notary_ok(&old, &["add", gun, "stale", &file.to_string_lossy()]);
-    let (ok, out) = stack.notary(&old, &["publish", gun], None);
-    assert!(!ok, "publish with the deleted keys succeeded: {out}");
+    stack.add_and_fail_to_publish(&old, gun, "stale");
     assert_eq!(
         stack.status(&format!("/v2/{gun}/_trust/tuf/root.json")),
         404

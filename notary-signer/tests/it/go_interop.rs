@@ -6,25 +6,42 @@
 
 use std::time::Duration;
 
-use notary_testkit::{launch, server_config, signer_config, Program, Role};
+use serde_json::Value;
+
+use notary_testkit::{launch, server_config, signer_config, Program, Role, Service};
 
 use crate::support::*;
+
+/// Starts Go's binary for `role` (`go-signer` or `go-server` in `env`'s directory) with
+/// `config` at debug level and the extra environment `envs`.
+fn launch_go(env: &Env, role: Role, mut config: Value, envs: &[(&str, &str)]) -> Service {
+    config["logging"]["level"] = "debug".into();
+    let (program, name) = match role {
+        Role::Signer => (Program::go_signer(), "go-signer"),
+        Role::Server => (Program::go_server(), "go-server"),
+    };
+    launch(
+        &program,
+        role,
+        &env.pki,
+        env.path(),
+        name,
+        config,
+        &[],
+        envs,
+    )
+}
 
 /// Waits for a signer to answer health checks over mTLS as notary-server.
 async fn healthy(env: &Env, addr: std::net::SocketAddr) -> Clients {
     let c = Clients::new(server_channel(env, addr).await);
-    let probe = c.health.clone();
-    let up = eventually(Duration::from_secs(20), || {
-        let mut h = probe.clone();
-        async move {
-            h.check(tonic_health::pb::HealthCheckRequest {
-                service: "grpc.health.v1.Health.Signer".into(),
-            })
-            .await
-            .is_ok()
-        }
-    })
-    .await;
+    let up = c
+        .health_eventually(
+            "grpc.health.v1.Health.Signer",
+            Duration::from_secs(20),
+            |s| s.is_some(),
+        )
+        .await;
     assert!(up, "signer on {addr} did not become healthy");
     c
 }
@@ -44,16 +61,11 @@ async fn go_signer_and_ours_share_the_key_table() {
     let mut rust = Clients::new(server_channel(&env, ours.addr).await);
     rust.health("").await.unwrap();
 
-    let mut config = signer_config(&env.pki, &db, "interop");
-    config["logging"]["level"] = "debug".into();
-    let go_signer = launch(
-        &Program::go_signer(),
+    let config = signer_config(&env.pki, &db, "interop");
+    let go_signer = launch_go(
+        &env,
         Role::Signer,
-        &env.pki,
-        env.path(),
-        "go-signer",
         config,
-        &[],
         &[("NOTARY_SIGNER_INTEROP", secret)],
     );
     let mut go = healthy(&env, go_signer.addr).await;
@@ -91,21 +103,36 @@ async fn go_signer_and_ours_share_the_key_table() {
 /// The Go notary-server tables (the Go binaries never create them).
 const SERVER_SCHEMA: &str = include_str!("../../../fixtures/go-schema/server-postgresql.sql");
 
-/// Runs the notary CLI (off the runtime's threads: our signer runs on them); returns
-/// (success, stdout + stderr).
-async fn notary(env: &Env, server: &str, args: &[&str]) -> (bool, String) {
-    let (url, ca, trust) = (
-        server.to_string(),
-        env.pki.root_ca.clone(),
-        env.subdir("trust"),
-    );
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+/// Runs the notary CLI against `server` (off the runtime's threads: our signer runs on them),
+/// which must succeed with output containing each of `expected`.
+async fn notary_ok(env: &Env, server: &Service, args: &[&str], expected: &[&str]) {
+    let (url, ca, trust) = (server.url(), env.pki.root_ca.clone(), env.subdir("trust"));
+    let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let (ok, out) = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
         notary_testkit::notary_cli(&url, &ca, &trust, &args, None)
     })
     .await
-    .unwrap()
+    .unwrap();
+    assert!(
+        ok && expected.iter().all(|e| out.contains(e)),
+        "notary {args:?} (expecting {expected:?}): {out}\n--- server log ---\n{}",
+        server.proc.log_text()
+    );
+}
+
+/// `notary add -p <gun> <name> <file>` publishes, then `notary list <gun>` shows `listed`.
+async fn add_and_list(
+    env: &Env,
+    server: &Service,
+    gun: &str,
+    name: &str,
+    file: &str,
+    listed: &[&str],
+) {
+    let published = ["Successfully published changes"];
+    notary_ok(env, server, &["add", "-p", gun, name, file], &published).await;
+    notary_ok(env, server, &["list", gun], listed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,72 +154,31 @@ async fn go_server_and_notary_cli_with_our_signer() {
 
     let server_db = TestDb::new(Db::Postgres);
     server_db.sql(SERVER_SCHEMA);
-    let mut config = server_config(&env.pki, &server_db, Some(signer.addr.port()));
-    config["logging"]["level"] = "debug".into();
-    let go_server = launch(
-        &Program::go_server(),
-        Role::Server,
-        &env.pki,
-        env.path(),
-        "go-server",
-        config,
-        &[],
-        &[],
-    );
-    let url = go_server.url();
+    let config = server_config(&env.pki, &server_db, Some(signer.addr.port()));
+    let go_server = launch_go(&env, Role::Server, config, &[]);
     let gun = "example.com/trust/app";
     let target = env.path().join("artifact.bin");
     std::fs::write(&target, b"some release artifact").unwrap();
     let target = target.to_str().unwrap();
-    let server_log = || go_server.proc.log_text();
+    let keys = |condition: &str| signer_db.count_keys(&format!("gun = '{gun}' AND {condition}"));
 
-    let (ok, out) = notary(&env, &url, &["init", "-p", gun]).await;
-    assert!(ok, "init: {out}\n{}", server_log());
-    assert_eq!(
-        signer_db.count_keys(&format!("gun = '{gun}' AND role = 'timestamp'")),
-        1
-    );
+    notary_ok(&env, &go_server, &["init", "-p", gun], &[]).await;
+    assert_eq!(keys("role = 'timestamp'"), 1);
 
-    let (ok, out) = notary(&env, &url, &["add", "-p", gun, "v1", target]).await;
-    assert!(
-        ok && out.contains("Successfully published changes"),
-        "add: {out}"
-    );
-    let (ok, out) = notary(&env, &url, &["list", gun]).await;
-    assert!(ok && out.contains("v1"), "list: {out}");
+    add_and_list(&env, &go_server, gun, "v1", target, &["v1"]).await;
 
     for role in ["snapshot", "timestamp"] {
-        let (ok, out) = notary(&env, &url, &["key", "rotate", gun, role, "-r"]).await;
-        assert!(
-            ok && out.contains(&format!(
-                "Successfully rotated {role} key for repository {gun}"
-            )),
-            "rotate {role}: {out}\n{}",
-            server_log()
-        );
+        let rotated = format!("Successfully rotated {role} key for repository {gun}");
+        let args = ["key", "rotate", gun, role, "-r"];
+        notary_ok(&env, &go_server, &args, &[&rotated]).await;
     }
-    assert_eq!(
-        signer_db.count_keys(&format!("gun = '{gun}' AND role = 'snapshot'")),
-        1
-    );
-    assert_eq!(
-        signer_db.count_keys(&format!("gun = '{gun}' AND role = 'timestamp'")),
-        2
-    );
+    assert_eq!(keys("role = 'snapshot'"), 1);
+    assert_eq!(keys("role = 'timestamp'"), 2);
 
     // After the rotations the server signs snapshot and timestamp with our keys.
-    let (ok, out) = notary(&env, &url, &["add", "-p", gun, "v2", target]).await;
-    assert!(
-        ok && out.contains("Successfully published changes"),
-        "add v2: {out}"
-    );
-    let (ok, out) = notary(&env, &url, &["list", gun]).await;
-    assert!(
-        ok && out.contains("v1") && out.contains("v2"),
-        "list: {out}"
-    );
+    add_and_list(&env, &go_server, gun, "v2", target, &["v1", "v2"]).await;
     assert_eq!(
-        signer_db.count_keys(&format!("gun = '{gun}' AND last_used IS NOT NULL")),
+        keys("last_used IS NOT NULL"),
         3,
         "timestamp (old and new) and snapshot keys have signed"
     );

@@ -47,63 +47,70 @@ async fn expect(env: &Env, signer: &TestSigner, cases: &[(&str, ClientId<'_>, bo
     }
 }
 
+/// With `client_ca_file` = `ca`, the [`refused`] clients and `cases` hold.
+async fn expect_with_ca<'a>(env: &'a Env, ca: &Path, cases: &[(&'a str, ClientId<'a>, bool)]) {
+    let db = TestDb::new(Db::Sqlite);
+    let signer = start_with_ca(env, &db, Some(ca)).await;
+    let mut all: Vec<(&str, ClientId<'_>, bool)> = refused(&env.pki).to_vec();
+    all.extend_from_slice(cases);
+    expect(env, &signer, &all).await;
+}
+
+/// notary-server's own certificate: accepted by every CA configuration below.
+fn server_leaf(p: &notary_devcerts::DevPki) -> (&'static str, ClientId<'_>, bool) {
+    ("server leaf", Some((&*p.server_cert, &*p.server_key)), true)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaf_and_intermediate_bundle_like_go_fixtures() {
     let env = Env::new();
-    let db = TestDb::new(Db::Sqlite);
-    let p = env.pki.clone();
+    let p = &env.pki;
     // Go's sample config: client_ca_file = notary-server.crt (leaf + intermediate).
-    let signer = start_with_ca(&env, &db, Some(&p.server_cert)).await;
-    let mut cases = refused(&p).to_vec();
-    cases.extend([
-        ("server leaf", Some((&*p.server_cert, &*p.server_key)), true),
+    let cases = [
+        server_leaf(p),
         // Same intermediate, another leaf: the intermediate is an anchor, so it is accepted too.
-        ("sibling leaf", Some((&p.signer_cert, &p.signer_key)), true),
+        (
+            "sibling leaf",
+            Some((&*p.signer_cert, &*p.signer_key)),
+            true,
+        ),
         (
             "other intermediate under the same root",
             Some((
-                &p.other_intermediate_client_cert,
-                &p.other_intermediate_client_key,
+                &*p.other_intermediate_client_cert,
+                &*p.other_intermediate_client_key,
             )),
             false,
         ),
-    ]);
-    expect(&env, &signer, &cases).await;
+    ];
+    expect_with_ca(&env, &p.server_cert, &cases).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ca_bundle() {
     let env = Env::new();
-    let db = TestDb::new(Db::Sqlite);
-    let p = env.pki.clone();
-    let signer = start_with_ca(&env, &db, Some(&p.ca_bundle)).await;
-    let mut cases = refused(&p).to_vec();
-    cases.extend([("server leaf", Some((&*p.server_cert, &*p.server_key)), true)]);
-    expect(&env, &signer, &cases).await;
+    expect_with_ca(&env, &env.pki.ca_bundle, &[server_leaf(&env.pki)]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pinned_leaf() {
     let env = Env::new();
-    let db = TestDb::new(Db::Sqlite);
-    let p = env.pki.clone();
+    let p = &env.pki;
     // Only notary-server's leaf certificate (first PEM block), no CA at all.
     let chain = std::fs::read_to_string(&p.server_cert).unwrap();
     let end = chain.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----".len();
     let pinned = env.path().join("pinned-server.crt");
     std::fs::write(&pinned, format!("{}\n", &chain[..end])).unwrap();
 
-    let signer = start_with_ca(&env, &db, Some(&pinned)).await;
-    let mut cases = refused(&p).to_vec();
-    cases.extend([
-        ("server leaf", Some((&*p.server_cert, &*p.server_key)), true),
+    let cases = [
+        server_leaf(p),
         (
             "a sibling leaf of the same intermediate is not the pinned certificate",
-            Some((&p.signer_cert, &p.signer_key)),
+            Some((&*p.signer_cert, &*p.signer_key)),
             false,
         ),
-    ]);
-    expect(&env, &signer, &cases).await;
+    ];
+    expect_with_ca(&env, &pinned, &cases).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

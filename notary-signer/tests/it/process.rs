@@ -8,6 +8,16 @@ use notary_testkit::{free_port, tls_ready, Proc};
 
 use crate::support::*;
 
+/// The notary-signer binary with `config` written to `signer-config.json` in `env`'s directory
+/// and passed with `flag` (Go accepts both `-config` and `--config`).
+fn signer_command(env: &Env, config: &serde_json::Value, flag: &str) -> Command {
+    let path = env.path().join("signer-config.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_notary-signer"));
+    cmd.arg(flag).arg(path);
+    cmd
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_with_go_flags_env_and_relative_paths() {
     let env = Env::new();
@@ -25,12 +35,8 @@ async fn binary_with_go_flags_env_and_relative_paths() {
                     "default_alias": "proc_alias"},
         "logging": {"level": "info"},
     });
-    let path = env.path().join("signer-config.json");
-    std::fs::write(&path, config.to_string()).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_notary-signer"));
-    cmd.arg("-config")
-        .arg(&path)
-        .arg("-logf")
+    let mut cmd = signer_command(&env, &config, "-config");
+    cmd.arg("-logf")
         .arg("text")
         .env(
             "NOTARY_SIGNER_SERVER_GRPC_ADDR",
@@ -89,12 +95,9 @@ fn refuses_to_start_without_client_ca_and_says_how() {
                    "tls_key_file": "pki/notary-signer.key"},
         "storage": {"backend": "memory"},
     });
-    let path = env.path().join("signer-config.json");
-    std::fs::write(&path, config.to_string()).unwrap();
     // Spawned under the kill-on-drop guard: if the signer wrongly starts, the test fails after
     // 10 s instead of hanging with a live process.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_notary-signer"));
-    cmd.arg("--config").arg(&path);
+    let cmd = signer_command(&env, &config, "--config");
     let mut child = Proc::spawn("notary-signer", cmd, env.path().join("signer.log"));
     let _ = child.wait_ready(Duration::from_secs(10), || false);
     let status = child

@@ -1,5 +1,7 @@
 //! Every RPC and error code, run on each database (instantiated in main.rs).
 
+use std::time::Duration;
+
 use notary_proto::pb;
 use notary_signer::crypto::key_id;
 use tonic::Code;
@@ -158,11 +160,11 @@ pub async fn operator_sql_delete(kind: Db) {
         match c.sign(&ts_id, b"after delete").await {
             Err(e) => break e,
             Ok(_) => assert!(
-                deleted_at.elapsed() < std::time::Duration::from_secs(1),
+                deleted_at.elapsed() < Duration::from_secs(1),
                 "a deleted key signed more than 1 s after its deletion"
             ),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(err.code(), Code::NotFound);
     assert_eq!(
@@ -287,9 +289,15 @@ pub async fn concurrent_signing(kind: Db) {
 }
 
 /// Health follows the database: NOT_SERVING while it is gone, SERVING again once it is back.
+/// Whether `service` reports `status` (1 SERVING, 2 NOT_SERVING) within 10 s.
+async fn reports(c: &Clients, service: &str, status: i32) -> bool {
+    let limit = Duration::from_secs(10);
+    c.health_eventually(service, limit, |s| s == Some(status))
+        .await
+}
+
 pub async fn health_follows_database(kind: Db) {
     use notary_signer::storage::{Backend, Store};
-    use std::time::Duration;
 
     let (_env, db, _signer, mut c) = setup(kind).await;
     let names = [
@@ -301,20 +309,10 @@ pub async fn health_follows_database(kind: Db) {
         assert_eq!(c.health(name).await.unwrap(), 1);
     }
     db.drop_database();
-    let mut probe = c.health.clone();
-    let down = eventually(Duration::from_secs(10), || {
-        let mut h = probe.clone();
-        async move {
-            h.check(tonic_health::pb::HealthCheckRequest {
-                service: "grpc.health.v1.Health.Signer".into(),
-            })
-            .await
-            .map(|r| r.into_inner().status == 2)
-            .unwrap_or(false)
-        }
-    })
-    .await;
-    assert!(down, "NOT_SERVING while the database is gone");
+    assert!(
+        reports(&c, "grpc.health.v1.Health.Signer", 2).await,
+        "NOT_SERVING while the database is gone"
+    );
     for name in names {
         assert_eq!(c.health(name).await.unwrap(), 2, "{name:?}");
     }
@@ -328,23 +326,11 @@ pub async fn health_follows_database(kind: Db) {
     tokio::task::spawn_blocking(move || Store::connect(backend, &url).unwrap().migrate().unwrap())
         .await
         .unwrap();
-    let up = eventually(Duration::from_secs(10), || {
-        let mut h = probe.clone();
-        async move {
-            h.check(tonic_health::pb::HealthCheckRequest {
-                service: "grpc.health.v1.Health.KeyManagement".into(),
-            })
-            .await
-            .map(|r| r.into_inner().status == 1)
-            .unwrap_or(false)
-        }
-    })
-    .await;
-    assert!(up, "SERVING again once the database is back");
-    probe
-        .check(tonic_health::pb::HealthCheckRequest::default())
-        .await
-        .unwrap();
+    assert!(
+        reports(&c, "grpc.health.v1.Health.KeyManagement", 1).await,
+        "SERVING again once the database is back"
+    );
+    c.health("").await.unwrap();
     // And the service works again.
     let key = c.create("ed25519", "back", "timestamp").await.unwrap();
     c.sign(&id_of(&key.key_info), b"again").await.unwrap();

@@ -203,6 +203,29 @@ impl Clients {
             .await
             .map(|r| r.into_inner().status)
     }
+
+    /// Polls the health of `service` until `ready` holds for its status (`None`: the check
+    /// failed) or `limit` passes; whether it did.
+    pub async fn health_eventually(
+        &self,
+        service: &str,
+        limit: Duration,
+        ready: impl Fn(Option<i32>) -> bool,
+    ) -> bool {
+        let ready = &ready;
+        eventually(limit, || {
+            let mut c = self.health.clone();
+            let service = service.to_string();
+            async move {
+                let status = c
+                    .check(tonic_health::pb::HealthCheckRequest { service })
+                    .await
+                    .map(|r| r.into_inner().status);
+                ready(status.ok())
+            }
+        })
+        .await
+    }
 }
 
 /// The key ID inside a CreateKey/GetKeyInfo/Sign response.
