@@ -17,10 +17,15 @@ use super::{CryptoService, KeyRequest, SignerError, SignerKey};
 /// `trust_service` with `type: remote`.
 #[derive(Debug, Clone)]
 pub struct RemoteSignerConfig {
+    /// The signer's host name; its certificate must name it.
     pub hostname: String,
+    /// The signer's gRPC port.
     pub port: String,
+    /// The CA that issued the signer's certificate.
     pub tls_ca_file: Option<PathBuf>,
+    /// This server's client certificate chain for mutual TLS.
     pub tls_client_cert: Option<PathBuf>,
+    /// The key of `tls_client_cert`.
     pub tls_client_key: Option<PathBuf>,
 }
 
