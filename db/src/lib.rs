@@ -18,6 +18,7 @@ mod tls_verify;
 
 pub mod mysql;
 pub mod postgres;
+mod redact;
 mod runtime;
 mod wrapped;
 
@@ -27,6 +28,7 @@ use diesel::{Connection, ConnectionResult, SqliteConnection};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
+pub use redact::redact_db_url;
 pub use runtime::DbRuntime;
 pub use wrapped::{BuiltinTypesOnly, MysqlConnection, PgConnection};
 

@@ -458,6 +458,27 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_hides_database_passwords() {
+        for (backend, url) in [
+            (
+                "postgres",
+                "postgres://server:pg-s3cret@db:5432/notaryserver",
+            ),
+            (
+                "mysql",
+                "server:my-s3cret@tcp(mysql:3306)/notaryserver?parseTime=True",
+            ),
+        ] {
+            let v = json!({"server": {"http_addr": ":4443"}, "trust_service": {"type": "local"},
+                "storage": {"backend": backend, "db_url": url}});
+            let c = Config::from_value(v, Path::new("."), no_env).unwrap();
+            let shown = format!("{c:?}");
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains(":***@"), "{shown}");
+        }
+    }
+
+    #[test]
     fn rejects_bad_values() {
         let base = json!({"server": {"http_addr": ":4443"}, "trust_service": {"type": "local"},
             "storage": {"backend": "memory"}});

@@ -2,8 +2,9 @@
 //!
 //! Everything past the HTTP edge takes a [`Gun`], so nothing downstream re-checks the rules:
 //! at most [`GunPolicy::max_len`] bytes (the Go schema's column is `varchar(255)`), no `*`
-//! (the Go router's `[^*]+`), not empty, and one of `repositories.gun_prefixes` when that list
-//! is configured.
+//! (the Go router's `[^*]+`), no control characters (a NUL or newline in a name is never a
+//! repository, and must not reach the database or text logs), not empty, and one of
+//! `repositories.gun_prefixes` when that list is configured.
 
 use std::fmt;
 use std::sync::Arc;
@@ -37,6 +38,9 @@ pub enum GunError {
     /// Empty, or contains `*`.
     #[error("invalid GUN")]
     Invalid,
+    /// Contains a control character (NUL, newline, …).
+    #[error("GUN contains a control character")]
+    ControlCharacter,
     /// Longer than the limit.
     #[error("GUN is longer than {0} bytes")]
     TooLong(usize),
@@ -69,6 +73,9 @@ impl GunPolicy {
         if name.is_empty() || name.contains('*') {
             return Err(GunError::Invalid);
         }
+        if name.chars().any(char::is_control) {
+            return Err(GunError::ControlCharacter);
+        }
         if name.len() > self.max_len {
             return Err(GunError::TooLong(self.max_len));
         }
@@ -92,6 +99,9 @@ mod tests {
         );
         assert_eq!(open.parse(""), Err(GunError::Invalid));
         assert_eq!(open.parse("a*b"), Err(GunError::Invalid));
+        for bad in ["a\0b", "a\nb", "a\rb", "a\u{7f}", "a\u{85}b"] {
+            assert_eq!(open.parse(bad), Err(GunError::ControlCharacter), "{bad:?}");
+        }
         assert!(open.parse(&"x".repeat(255)).is_ok());
         assert_eq!(open.parse(&"x".repeat(256)), Err(GunError::TooLong(255)));
         let prefixed = GunPolicy {

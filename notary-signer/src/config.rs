@@ -50,8 +50,8 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Parsed configuration.
-#[derive(Debug, Clone)]
+/// Parsed configuration. `Debug` hides the database password.
+#[derive(Clone)]
 pub struct Settings {
     /// Listen address.
     pub grpc_addr: String,
@@ -71,6 +71,22 @@ pub struct Settings {
     pub passphrase_dir: Option<PathBuf>,
     /// Log level.
     pub log_level: tracing::Level,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("grpc_addr", &self.grpc_addr)
+            .field("tls_cert_file", &self.tls_cert_file)
+            .field("tls_key_file", &self.tls_key_file)
+            .field("client_auth", &self.client_auth)
+            .field("backend", &self.backend)
+            .field("db_url", &notary_db::redact_db_url(&self.db_url))
+            .field("default_alias", &self.default_alias)
+            .field("passphrase_dir", &self.passphrase_dir)
+            .field("log_level", &self.log_level)
+            .finish()
+    }
 }
 
 struct Source<'a> {
@@ -297,6 +313,19 @@ mod tests {
         assert_eq!(s.db_url, "mysql://signer@mysql:3306/notarysigner");
         assert_eq!(s.default_alias.as_deref(), Some("timestamp_1"));
         assert_eq!(s.log_level, tracing::Level::DEBUG);
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let env = |k: &str| {
+            (k == "NOTARY_SIGNER_STORAGE_DB_URL")
+                .then(|| "signer:my-s3cret@tcp(mysql:3306)/notarysigner?parseTime=True".to_owned())
+        };
+        let s = Settings::from_json(GO_SAMPLE, Path::new("/c"), &env).unwrap();
+        assert!(s.db_url.contains("my-s3cret"));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("signer:***@"), "{shown}");
     }
 
     #[test]

@@ -106,11 +106,11 @@ fn check(auth: &TokenAuth, req: &ServiceRequest) -> Option<actix_web::HttpRespon
     // Never log the token itself: only why it was refused and what the route needed.
     match &refusal {
         super::Refusal::NoToken => tracing::info!(
-            method = %req.method(), path = %path, operation = op.name(), reason = %refusal,
+            method = %req.method(), path = ?path, operation = op.name(), reason = %refusal,
             "authentication required"
         ),
         _ => tracing::warn!(
-            method = %req.method(), path = %path, operation = op.name(), reason = %refusal,
+            method = %req.method(), path = ?path, operation = op.name(), reason = %refusal,
             "token refused"
         ),
     }

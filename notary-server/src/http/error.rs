@@ -162,7 +162,7 @@ impl ApiError {
     /// reads of a GUN outside the prefixes `METADATA_NOT_FOUND` (spec-server §8.5).
     pub fn from_gun(e: &GunError, publishing: bool) -> Self {
         match e {
-            GunError::TooLong(_) => {
+            GunError::TooLong(_) | GunError::ControlCharacter => {
                 ApiError::with_detail(ErrorCode::InvalidGun, json!(e.to_string()))
             }
             GunError::PrefixNotAllowed(_) if publishing => {

@@ -21,8 +21,8 @@ use schema::{changefeed, tuf_files};
 
 use crate::metrics::OpHistograms;
 
-/// Which metadata store to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which metadata store to use. `Debug` hides database passwords.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StorageConfig {
     /// In-process SQLite at this path (`sqlite3` backend; `:memory:` allowed for tests).
     Sqlite(String),
@@ -32,6 +32,23 @@ pub enum StorageConfig {
     Mysql(String),
     /// Go's `memory` backend: served by an in-memory SQLite database.
     Memory,
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageConfig::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            StorageConfig::Postgres(url) => f
+                .debug_tuple("Postgres")
+                .field(&notary_db::redact_db_url(url))
+                .finish(),
+            StorageConfig::Mysql(url) => f
+                .debug_tuple("Mysql")
+                .field(&notary_db::redact_db_url(url))
+                .finish(),
+            StorageConfig::Memory => f.write_str("Memory"),
+        }
+    }
 }
 
 /// Errors crossing the storage interface.

@@ -42,6 +42,17 @@ async fn routes_and_bad_input(backend: Backend) {
         assert_eq!(error_code(&body), "METADATA_NOT_FOUND", "{path}");
     }
 
+    // A GUN with a control character is refused at the edge, whatever the route.
+    for path in [
+        "/v2/docker.io/a%00b/_trust/tuf/timestamp.key",
+        "/v2/docker.io/a%0Ab/_trust/tuf/root.json",
+        "/v2/docker.io/a%0D%0Ab/_trust/changefeed",
+    ] {
+        let (st, body) = get(&s, path).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(error_code(&body), "INVALID_GUN", "{path}");
+    }
+
     // Unclean paths are redirected like gorilla/mux does.
     let nofollow = reqwest::Client::builder()
         .use_rustls_tls()
