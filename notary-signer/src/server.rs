@@ -107,8 +107,13 @@ pub async fn serve(
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "notary-signer serving");
     let result = tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(KeyManagementServer::new(service.clone()))
-        .add_service(SignerServer::new(service))
+        .add_service(
+            KeyManagementServer::new(service.clone())
+                .max_decoding_message_size(notary_proto::MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            SignerServer::new(service).max_decoding_message_size(notary_proto::MAX_MESSAGE_BYTES),
+        )
         .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown)
         .await;
     accept.abort();

@@ -12,6 +12,12 @@ pub mod pb {
     tonic::include_proto!("proto");
 }
 
+/// Largest gRPC message either side accepts: a `SignatureRequest` carries the canonical bytes of
+/// a generated snapshot, which can be as large as the largest accepted publish (128 MiB by
+/// default), plus a little framing. tonic's default of 4 MiB would make a snapshot above 4 MiB
+/// unsignable. The server's client and the signer's services both use this value.
+pub const MAX_MESSAGE_BYTES: usize = 136 * 1024 * 1024;
+
 /// Health-check service names the Go signer registers (besides the empty name `""`).
 pub mod health_names {
     /// Health entry for the KeyManagement service.

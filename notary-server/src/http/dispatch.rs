@@ -46,7 +46,7 @@ pub async fn dispatch(
     }
     let (op, params) = match state.router.route(req.method(), &path) {
         Routed::Matched(op, params) => (op, params),
-        Routed::MethodNotAllowed => return HttpResponse::MethodNotAllowed().finish(),
+        Routed::MethodNotAllowed => return ApiError::new(ErrorCode::Unsupported).error_response(),
     };
     let resp = match handle(&req, payload, &state, op, params).await {
         Ok(r) => r,
@@ -186,14 +186,16 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     Ok(body)
 }
 
-/// Go's health answer: 200 `{}`, or 503 with the failing checks' errors.
+/// Go's health answer: 200 `{}`, or 503 naming the failing checks (Go's keys). The body says
+/// which check failed, not why: the raw database or signer error (host names, addresses, TLS
+/// details) goes to the log only, since anyone may ask.
 fn health_response(h: &Health) -> HttpResponse {
     let mut failing = serde_json::Map::new();
-    if let Some(e) = &h.db {
-        failing.insert("DB operational".into(), json!(e));
-    }
-    if let Some(e) = &h.signer {
-        failing.insert("Trust operational".into(), json!(e));
+    for (check, error) in [("DB operational", &h.db), ("Trust operational", &h.signer)] {
+        if let Some(e) = error {
+            tracing::warn!(check, error = %e, "health check failed");
+            failing.insert(check.into(), json!("unavailable"));
+        }
     }
     let status = if failing.is_empty() {
         StatusCode::OK

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     InvalidParameters,
     Unknown,
     Unavailable,
+    /// A method no route takes (docker/distribution's generic code; Go answers an empty 405).
+    Unsupported,
     /// Our addition: request body above the configured limit.
     TooLarge,
 }
@@ -49,6 +51,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameters => "INVALID_PARAMETERS",
             ErrorCode::Unknown => "UNKNOWN",
             ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::TooLarge => "MALFORMED_UPLOAD",
         }
     }
@@ -70,6 +73,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameters => "The parameters provided are not valid.",
             ErrorCode::Unknown => "unknown error",
             ErrorCode::Unavailable => "service unavailable",
+            ErrorCode::Unsupported => "The operation is unsupported.",
             ErrorCode::TooLarge => "The body of your request is malformed.",
         }
     }
@@ -90,6 +94,7 @@ impl ErrorCode {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unsupported => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }

@@ -78,10 +78,14 @@ impl RemoteSigner {
 
     fn keys(&self) -> pb::key_management_client::KeyManagementClient<Channel> {
         pb::key_management_client::KeyManagementClient::new(self.channel.clone())
+            .max_encoding_message_size(notary_proto::MAX_MESSAGE_BYTES)
+            .max_decoding_message_size(notary_proto::MAX_MESSAGE_BYTES)
     }
 
     fn signer(&self) -> pb::signer_client::SignerClient<Channel> {
         pb::signer_client::SignerClient::new(self.channel.clone())
+            .max_encoding_message_size(notary_proto::MAX_MESSAGE_BYTES)
+            .max_decoding_message_size(notary_proto::MAX_MESSAGE_BYTES)
     }
 }
 

@@ -107,14 +107,13 @@ impl TrustService {
 }
 
 /// Missing keys are the typed validation errors (spec-server §3.10 step 6, §3.11 step 5); an
-/// unreachable signer is [`TrustError::SignerUnavailable`] (nothing is wrong with the upload);
-/// other signer errors are `ErrValidation` as in Go.
+/// unreachable signer is [`TrustError::SignerUnavailable`] (503); any other signer failure is
+/// the server's, not the upload's: a 500 (Go answers `ErrValidation`, a 400, which tells the
+/// client to change an upload that is fine).
 fn sign_error(e: SignError) -> TrustError {
     match e {
         SignError::Validation(v) => TrustError::InvalidUpdate(v),
         SignError::Signer(SignerError::Unavailable(msg)) => TrustError::SignerUnavailable(msg),
-        SignError::Signer(other) => TrustError::InvalidUpdate(ValidationError::Validation {
-            msg: other.to_string(),
-        }),
+        SignError::Signer(other) => TrustError::Internal(other.to_string()),
     }
 }

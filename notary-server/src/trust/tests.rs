@@ -23,6 +23,7 @@ use crate::storage::{GunFile, StorageConfig};
 struct FakeSigner {
     keys: Mutex<HashMap<String, TestKey>>,
     down: AtomicBool,
+    refuses: AtomicBool,
     barrier: Mutex<Option<Arc<tokio::sync::Barrier>>>,
 }
 
@@ -55,6 +56,11 @@ impl CryptoService for FakeSigner {
     async fn sign(&self, key_id: &str, msg: &[u8]) -> Result<Vec<u8>, SignerError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(SignerError::Unavailable("connection refused".into()));
+        }
+        if self.refuses.load(Ordering::SeqCst) {
+            return Err(SignerError::Rpc(
+                "ResourceExhausted: message too large".into(),
+            ));
         }
         let barrier = self.barrier.lock().unwrap().clone();
         if let Some(b) = barrier {
@@ -186,6 +192,18 @@ async fn publish_validation_outcomes_leave_storage_unchanged() {
         Err(TrustError::SignerUnavailable(_))
     ));
     fx.signer.down.store(false, Ordering::SeqCst);
+    assert!(matches!(
+        trust.current(&fx.gun, &RoleName::Timestamp).await,
+        Err(TrustError::NotFound)
+    ));
+
+    // The signer answers with an error: the server's failure (5xx), not the upload's.
+    fx.signer.refuses.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        trust.publish(&fx.gun, fx.repo.uploads()).await,
+        Err(TrustError::Internal(_))
+    ));
+    fx.signer.refuses.store(false, Ordering::SeqCst);
     assert!(matches!(
         trust.current(&fx.gun, &RoleName::Timestamp).await,
         Err(TrustError::NotFound)

@@ -207,7 +207,8 @@ async fn live_stays_up_while_ready_follows_the_signer() {
             ["Trust operational"],
             "{body}"
         );
-        assert!(failing["Trust operational"].as_str().unwrap().len() > 3);
+        // Which check failed, not the signer's raw error (addresses, TLS details).
+        assert_eq!(failing["Trust operational"], "unavailable", "{body}");
     }
     let (st, _, body) = get(&c, &live).await;
     assert_eq!((st, body.as_str()), (StatusCode::OK, "{}"));

@@ -83,6 +83,11 @@ pub async fn lifecycle(kind: Db, alg: &str) {
         verify(alg, &created.public_key, &m, &s.content);
     }
 
+    // A message above tonic's default 4 MiB limit (a large generated snapshot) is signed.
+    let large = vec![b'x'; 6 * 1024 * 1024];
+    let s = c.sign(&id, &large).await.unwrap();
+    verify(alg, &created.public_key, &large, &s.content);
+
     // Soft delete: row kept with deleted_at, key unusable, deletes idempotent.
     c.delete(&id).await.unwrap();
     assert_eq!(
