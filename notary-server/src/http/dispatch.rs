@@ -32,17 +32,14 @@ pub async fn dispatch(
     let started = Instant::now();
     let raw_path = req.uri().path();
     let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
+    // Empty, `.` and `..` segments: Go's router redirects to the cleaned path, which may name
+    // another repository. No Notary client sends such paths; they are refused instead.
     if !routes::is_clean(&path) {
-        let cleaned = routes::clean_path(&path);
-        if cleaned != path {
-            let location = match req.uri().query() {
-                Some(q) => format!("{cleaned}?{q}"),
-                None => cleaned,
-            };
-            return HttpResponse::MovedPermanently()
-                .insert_header((header::LOCATION, location))
-                .finish();
-        }
+        return ApiError::with_detail(
+            ErrorCode::InvalidParameters,
+            json!("the path has empty, \".\" or \"..\" segments"),
+        )
+        .error_response();
     }
     let (op, params) = match state.router.route(req.method(), &path) {
         Routed::Matched(op, params) => (op, params),

@@ -302,8 +302,10 @@ pub enum Routed {
 }
 
 /// gorilla/mux's `cleanPath`: `path.Clean` semantics (no `//`, `.` or `..` segments) keeping a
-/// trailing slash. The router answers 301 to the cleaned path when it differs.
-pub fn clean_path(p: &str) -> String {
+/// trailing slash (Go's router redirects to it; we refuse unclean paths, see [`is_clean`]). Kept
+/// as the reference [`is_clean`] is tested against.
+#[cfg(test)]
+fn clean_path(p: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     for seg in p.split('/') {
         match seg {
@@ -321,8 +323,8 @@ pub fn clean_path(p: &str) -> String {
     cleaned
 }
 
-/// Whether [`clean_path`] returns `p` unchanged, without allocating: `p` is absolute and has
-/// no empty, `.` or `..` segment (a trailing `/` is kept by `clean_path`).
+/// Whether `p` is in gorilla/mux's clean form, without allocating: absolute, with no empty,
+/// `.` or `..` segment (a trailing `/` is allowed).
 pub fn is_clean(p: &str) -> bool {
     p.starts_with('/')
         && !p.contains("//")
