@@ -58,6 +58,7 @@ pub fn state_from_config(cfg: &Config) -> anyhow::Result<HttpState> {
         },
         cache: crate::http::response::CacheHeaders::new(&cfg.cache),
         limits: cfg.limits,
+        publishes: tokio::sync::Semaphore::new(cfg.limits.max_concurrent_publishes),
         metrics,
     })
 }

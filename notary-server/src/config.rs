@@ -71,6 +71,8 @@ const ENV_KEYS: &[&str] = &[
     "server.tls_key_file",
     "server.client_ca_file",
     "server.max_body_bytes",
+    "server.max_concurrent_publishes",
+    "server.publish_queue_timeout_seconds",
     "server.timestamp_expiry_seconds",
     "server.snapshot_expiry_seconds",
     "trust_service.type",
@@ -240,6 +242,17 @@ impl Config {
         let mut limits = Limits::default();
         if let Some(v) = cfg.uint("server.max_body_bytes")? {
             limits.max_body_bytes = usize::try_from(v).unwrap_or(usize::MAX);
+        }
+        if let Some(v) = cfg.uint("server.max_concurrent_publishes")? {
+            if v == 0 {
+                return Err(invalid(
+                    "server.max_concurrent_publishes must be at least 1",
+                ));
+            }
+            limits.max_concurrent_publishes = usize::try_from(v).unwrap_or(usize::MAX);
+        }
+        if let Some(v) = cfg.uint("server.publish_queue_timeout_seconds")? {
+            limits.publish_queue_timeout = std::time::Duration::from_secs(v);
         }
 
         let mut expiry = Expiry::default();

@@ -21,6 +21,33 @@ pub fn client_builder(pki: &DevPki) -> reqwest::ClientBuilder {
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("ca pem"))
 }
 
+/// A raw HTTP/1.1-over-TLS connection to `127.0.0.1:port` trusting only the dev root CA of
+/// `pki` (blocking rustls, 10 s read timeout): for requests an HTTP client will not send, such
+/// as a body that stops half way.
+pub fn raw_tls(
+    pki: &DevPki,
+    port: u16,
+) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(&pki.root_ca).expect("root ca") {
+        roots.add(c.expect("root ca pem")).expect("root ca");
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("tls versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = "127.0.0.1".try_into().expect("server name");
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(cfg), name).expect("tls client");
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    rustls::StreamOwned::new(conn, tcp)
+}
+
 /// Go's multipart body for a publish (one part per role, filename = role): (content type,
 /// body).
 pub fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {

@@ -34,7 +34,7 @@ pub use cli::{notary_cli, notary_cli_auth, run_command};
 pub use db::{Backend, TestDb};
 pub use env::Env;
 pub use http::{
-    client, client_builder, error_code, get, multipart, post, publish, publish_initial,
+    client, client_builder, error_code, get, multipart, post, publish, publish_initial, raw_tls,
 };
 pub use proc::{free_port, tls_ready, Proc};
 pub use server::{Opts, Server, Signer, SignerKind};

@@ -89,6 +89,19 @@ async fn handle(
     match op {
         Operation::Base => Ok(HttpResponse::Ok().content_type(TEXT_PLAIN).body("{}")),
         Operation::UpdateTuf => {
+            // A slot before the body is read: at most `max_concurrent_publishes` bodies are
+            // buffered and validated at once; the others wait, up to the queue timeout.
+            let slot = tokio::time::timeout(
+                state.limits.publish_queue_timeout,
+                state.publishes.acquire(),
+            );
+            let Ok(Ok(_slot)) = slot.await else {
+                tracing::warn!(gun = %gun()?, "publish refused: every publish slot stayed busy");
+                return Err(ApiError::with_detail(
+                    ErrorCode::Unavailable,
+                    json!("too many publishes in progress, retry later"),
+                ));
+            };
             let body = read_body(req, payload, state.limits.max_body_bytes).await?;
             let content_type = req
                 .headers()

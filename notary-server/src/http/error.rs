@@ -213,9 +213,13 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.code.status())
-            .content_type("application/json; charset=utf-8")
-            .body(self.body())
+        let mut resp = HttpResponse::build(self.code.status());
+        resp.content_type("application/json; charset=utf-8");
+        // Every 503 is temporary (signer unreachable, publish slots busy): say when to retry.
+        if self.code == ErrorCode::Unavailable {
+            resp.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+        }
+        resp.body(self.body())
     }
 }
 

@@ -52,6 +52,10 @@ pub struct Limits {
     pub max_parts: usize,
     /// Longest accepted GUN in bytes (the Go schema's column is varchar(255)).
     pub max_gun_len: usize,
+    /// Publishes read and processed at once; more wait for a slot (each buffers its body).
+    pub max_concurrent_publishes: usize,
+    /// How long a publish waits for a slot before it is answered 503 with `Retry-After`.
+    pub publish_queue_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -60,6 +64,8 @@ impl Default for Limits {
             max_body_bytes: 128 * 1024 * 1024,
             max_parts: 1024,
             max_gun_len: 255,
+            max_concurrent_publishes: 8,
+            publish_queue_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -76,6 +82,8 @@ pub struct HttpState {
     pub cache: response::CacheHeaders,
     /// Input limits.
     pub limits: Limits,
+    /// Slots for publishes in progress (`limits.max_concurrent_publishes`).
+    pub publishes: tokio::sync::Semaphore,
     /// Process metrics (shared with the trust service and storage).
     pub metrics: Arc<Metrics>,
 }

@@ -521,27 +521,6 @@ async fn autoredirect_advertises_the_request_host() {
     );
 }
 
-/// A TLS connection to the server with rustls (raw HTTP/1.1).
-fn raw_tls(s: &AuthServer) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pki_types::CertificateDer::pem_file_iter(&s.pki.root_ca).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let conn =
-        rustls::ClientConnection::new(Arc::new(cfg), "127.0.0.1".try_into().unwrap()).unwrap();
-    let tcp = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    rustls::StreamOwned::new(conn, tcp)
-}
-
 #[test]
 fn unauthorised_publish_is_refused_before_the_body_is_read() {
     let s = AuthServer::start(Options {
@@ -549,7 +528,7 @@ fn unauthorised_publish_is_refused_before_the_body_is_read() {
         ..Options::default()
     });
     // Announce a 50 MB multipart body and send none of it: the 401 must still arrive.
-    let mut tls = raw_tls(&s);
+    let mut tls = notary_testkit::raw_tls(&s.pki, s.port);
     let req = format!(
         "POST /v2/{GUN}/_trust/tuf/ HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 50000000\r\n\r\n",
         s.port

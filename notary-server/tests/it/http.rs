@@ -237,6 +237,49 @@ async fn body_limit_and_gun_prefixes() {
 }
 
 #[tokio::test]
+async fn publishes_wait_for_a_slot_and_get_503_when_none_frees() {
+    use std::io::Write;
+    let mut opts = Opts::new(Backend::Sqlite, SignerKind::Local);
+    opts.server_extra =
+        serde_json::json!({"max_concurrent_publishes": 1, "publish_queue_timeout_seconds": 1});
+    let s = Server::start(opts);
+    // A publish whose body stops half way holds the only slot.
+    let mut slow = notary_testkit::raw_tls(&s.pki, s.port);
+    let (ct, body) = multipart(&[("root", b"{}")]);
+    write!(
+        slow,
+        "POST /v2/docker.io/slow/_trust/tuf/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    slow.write_all(&body[..10]).unwrap();
+    slow.flush().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let r = s
+        .client()
+        .post(format!("{}/v2/docker.io/waits/_trust/tuf/", s.url))
+        .header("content-type", &ct)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "1");
+    assert_eq!(error_code(&r.text().await.unwrap()), "UNAVAILABLE");
+    // Reads are not queued behind publishes.
+    let (st, _) = get(&s, "/v2/").await;
+    assert_eq!(st, StatusCode::OK);
+
+    // The slow client goes away: its slot is free again for the next publish.
+    drop(slow);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (st, text) = s.post("/v2/docker.io/next/_trust/tuf/", &ct, body).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{text}");
+    assert_eq!(error_code(&text), "INVALID_UPDATE", "{text}");
+}
+
+#[tokio::test]
 async fn health_is_truthful_when_signer_is_down() {
     // A remote signer that is not running: health says so at once, key requests are 5xx.
     let s = Server::start(Opts::new(Backend::Sqlite, SignerKind::Local));
