@@ -39,6 +39,8 @@
 //!
 //! # Where verification differs from Go
 //!
+//! * Only the first signature of each key ID in an envelope is verified (Go tries every one):
+//!   thousands of bogus signatures for one key cost one verification, not thousands.
 //! * ECDSA: P-256 and P-384 only (ring has no P-521). RSA: 2048..=8192-bit moduli (ring's
 //!   upper bound). Raw `r‖s` ECDSA signatures only (DER fails, as in notary 0.7).
 

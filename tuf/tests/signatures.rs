@@ -254,6 +254,18 @@ fn threshold_counts_each_key_once() {
             role: Some("targets".into())
         }
     );
+    // Only the first signature of a key ID is tried: many bogus ones in front of a valid one
+    // cost one verification and do not count.
+    let mut bogus = s1.clone();
+    bogus.sig[0] ^= 0xff;
+    let mut flood = vec![bogus; 10_000];
+    flood.push(s1.clone());
+    assert_eq!(
+        verify_signatures(&envelope(signed, flood), &role("targets", &[&k1], 1)).unwrap_err(),
+        TufError::RoleThreshold {
+            role: Some("targets".into())
+        }
+    );
     // Two distinct keys do.
     let env = envelope(signed, vec![s1.clone(), s1b, s2.clone()]);
     let valid = verify_signatures(&env, &role("targets", &[&k1, &k2], 2)).unwrap();

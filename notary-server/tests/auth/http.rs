@@ -2,7 +2,6 @@
 //! GUN prefix filter before auth, the body never read when unauthorised, fuzzed headers.
 
 use std::io::{Read, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};

@@ -76,7 +76,9 @@ pub fn method_for(keytype: &KeyType) -> Option<&'static str> {
 ///    raw bytes); a non-object `signed` fails;
 /// 4. signatures whose `keyid` is not in the role are skipped; a role key whose computed ID
 ///    differs from `keyid` → `key ID is not valid for key content`; failed verifications are
-///    skipped;
+///    skipped; **only the first signature of each key ID is verified** (Go tries every one, so
+///    an upload with thousands of bogus signatures for one key cost thousands of verifications;
+///    no client writes two signatures with one key);
 /// 5. fewer distinct valid key IDs than the threshold →
 ///    `valid signatures did not meet threshold for <role>`.
 ///
@@ -97,15 +99,16 @@ pub fn verify_signatures(env: &Envelope, role: &RoleKeys) -> Result<BTreeSet<Str
     }
     let msg = cjson::canonicalize(&env.signed)?;
     let mut valid = BTreeSet::new();
+    let mut tried: BTreeSet<&str> = BTreeSet::new();
     for sig in &env.signatures {
         let Some(key) = role.keys.get(&sig.keyid) else {
             continue;
         };
+        if !tried.insert(sig.keyid.as_str()) {
+            continue;
+        }
         if key.key_id() != sig.keyid {
             return Err(TufError::InvalidKeyId);
-        }
-        if valid.contains(&sig.keyid) {
-            continue;
         }
         if verify_signature(key, &sig.method, &msg, &sig.sig).is_ok() {
             valid.insert(sig.keyid.clone());
