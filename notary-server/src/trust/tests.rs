@@ -410,3 +410,103 @@ async fn deleting_a_repository_drops_its_cached_timestamp() {
     let kinds: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
     assert_eq!(kinds, ["update", "deletion"]);
 }
+
+/// Everything stored for the fixture's GUN: (role, version, bytes) of every row, and the
+/// changefeed.
+async fn stored_state(fx: &Fixture) -> (Vec<(String, i32, Vec<u8>)>, usize) {
+    let rows = fx
+        .store
+        .gun_files(GUN)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.role, f.version, f.data))
+        .collect();
+    let changes = fx.store.changes(0, 1000, Some(GUN.into())).await.unwrap();
+    (rows, changes.len())
+}
+
+/// Property: a publish that fails leaves storage exactly as it was, whatever is wrong with it
+/// (corrupt or truncated bytes, missing or swapped roles, stale versions, signer down or
+/// refusing); one that succeeds adds rows. Deterministic pseudo-random cases.
+#[tokio::test]
+async fn a_failed_publish_never_changes_storage() {
+    use notary_tuf::validation::testutil::{make_targets, sign_role};
+    let mut fx = Fixture::new();
+    let trust = fx.service();
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (mut failures, mut successes) = (0, 0);
+    let mut targets_version = 1;
+    for round in 0..120 {
+        let before = stored_state(&fx).await;
+        let mut uploads = fx.repo.uploads();
+        let r = next();
+        match r % 8 {
+            // Flip one byte of one file.
+            0 => {
+                let u = &mut uploads[(r >> 8) as usize % 3];
+                let at = (r >> 16) as usize % u.bytes.len();
+                u.bytes[at] ^= 0x20;
+            }
+            // Cut a file short.
+            1 => {
+                let u = &mut uploads[(r >> 8) as usize % 3];
+                u.bytes.truncate((r >> 16) as usize % u.bytes.len());
+            }
+            // Drop a role.
+            2 => {
+                uploads.remove((r >> 8) as usize % 3);
+            }
+            // One role's bytes under another's name.
+            3 => {
+                let bytes = uploads[0].bytes.clone();
+                uploads[1 + (r >> 8) as usize % 2].bytes = bytes;
+            }
+            // The signer is down or refuses.
+            4 => fx.signer.down.store(true, Ordering::SeqCst),
+            5 => fx.signer.refuses.store(true, Ordering::SeqCst),
+            // A new targets version, properly signed: succeeds once the repository exists.
+            _ => {
+                targets_version += 1;
+                fx.repo.targets = sign_role(
+                    &make_targets(targets_version, Utc::now() + Duration::days(30)),
+                    &[&fx.repo.keys.targets],
+                );
+                fx.repo.resign_snapshot(targets_version, Utc::now(), &[]);
+                uploads = fx.repo.uploads();
+                if successes > 0 {
+                    // The root is stored already: a client uploads it only when it changes.
+                    uploads.retain(|u| u.role != RoleName::Root);
+                }
+            }
+        }
+        let result = trust.publish(&fx.gun, uploads).await;
+        fx.signer.down.store(false, Ordering::SeqCst);
+        fx.signer.refuses.store(false, Ordering::SeqCst);
+        let after = stored_state(&fx).await;
+        match result {
+            Ok(_) => {
+                successes += 1;
+                assert!(
+                    after.0.len() > before.0.len(),
+                    "round {round}: nothing written"
+                );
+                assert_eq!(after.1, before.1 + 1, "round {round}: one changefeed row");
+            }
+            Err(e) => {
+                failures += 1;
+                assert_eq!(after, before, "round {round}: {e} changed storage");
+            }
+        }
+    }
+    assert!(
+        failures > 40 && successes > 10,
+        "{failures} failures, {successes} successes"
+    );
+}
