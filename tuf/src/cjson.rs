@@ -222,3 +222,21 @@ pub fn zero_time() -> DateTime<Utc> {
 pub fn format_go_date(t: &DateTime<Utc>) -> String {
     t.format("%a %b %-d %H:%M:%S UTC %Y").to_string()
 }
+
+/// Go's `encoding/json` HTML-safe escaping (`<`, `>`, `&`, U+2028, U+2029 as `\u` escapes)
+/// applied to already serialised JSON: these characters can only occur inside strings, so a
+/// plain substitution is exact. Error envelopes and validation details are written this way.
+pub fn go_html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -109,22 +109,6 @@ pub struct ApiError {
     pub detail: Option<String>,
 }
 
-#[derive(serde::Serialize)]
-struct ValidationDetail<'a> {
-    #[serde(rename = "Name")]
-    name: &'a str,
-    #[serde(rename = "Error")]
-    error: ValidationMsg<'a>,
-}
-
-#[derive(serde::Serialize)]
-struct ValidationMsg<'a> {
-    #[serde(rename = "Missing", skip_serializing_if = "Option::is_none")]
-    missing: Option<&'a str>,
-    #[serde(rename = "Msg")]
-    msg: &'a str,
-}
-
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
         ApiError { code, detail: None }
@@ -140,18 +124,6 @@ impl ApiError {
     /// 404 with the `{}` detail storage not-found errors carry.
     pub fn not_found() -> Self {
         ApiError::with_detail(ErrorCode::MetadataNotFound, json!({}))
-    }
-
-    /// A typed validation error (spec-server §2.3): `{"Name": .., "Error": {..}}`.
-    pub fn invalid_update(name: &str, msg: &str, missing: Option<&str>) -> Self {
-        let detail = ValidationDetail {
-            name,
-            error: ValidationMsg { missing, msg },
-        };
-        ApiError {
-            code: ErrorCode::InvalidUpdate,
-            detail: serde_json::to_string(&detail).ok(),
-        }
     }
 
     /// The envelope bytes (see [`envelope`]).
@@ -192,19 +164,9 @@ pub fn envelope(code: &str, message: &str, detail: Option<&str>) -> String {
         Value::String(code.into()),
         Value::String(message.into()),
     );
-    let mut s = go_html_escape(&s);
+    let mut s = notary_tuf::cjson::go_html_escape(&s);
     s.push('\n');
     s
-}
-
-/// Go's encoder escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings. Outside strings these
-/// characters cannot occur in JSON, so a plain replacement is exact.
-fn go_html_escape(s: &str) -> String {
-    s.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
 }
 
 impl ResponseError for ApiError {
@@ -275,11 +237,9 @@ mod tests {
 
     #[test]
     fn envelope_matches_go_bytes() {
-        let e = ApiError::invalid_update(
-            "ErrBadHierarchy",
-            "no snapshot was included in update and server does not hold current snapshot key for repository",
-            Some("snapshot"),
-        );
+        let e = ApiError::from(TrustError::InvalidUpdate(
+            notary_tuf::validation::ValidationError::no_snapshot_key(),
+        ));
         assert_eq!(
             e.body(),
             "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":\"ErrBadHierarchy\",\"Error\":{\"Missing\":\"snapshot\",\"Msg\":\"no snapshot was included in update and server does not hold current snapshot key for repository\"}}}]}\n"

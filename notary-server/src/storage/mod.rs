@@ -210,10 +210,11 @@ impl Store {
     }
 
     /// [`Store::run`], observing the latency (pool wait included) under the operation name.
-    async fn timed<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
+    async fn timed<T, E, F>(&self, op: &'static str, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         let started = Instant::now();
         let res = self.run(f).await;
@@ -221,10 +222,12 @@ impl Store {
         res
     }
 
-    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` on a pooled connection on the blocking thread pool.
+    async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
@@ -245,20 +248,8 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         let gun = gun.to_string();
-        let started = Instant::now();
-        let pool = self.pool.clone();
-        let res = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| StoreError::Connect(e.to_string()))?;
-            f(&mut Reader {
-                conn: &mut conn,
-                gun: &gun,
-            })
-        })
-        .await
-        .map_err(|e| E::from(StoreError::Task(e.to_string())))
-        .and_then(|r| r);
-        self.timings.observe(op, started.elapsed());
-        res
+        self.timed(op, move |conn| f(&mut Reader { conn, gun: &gun }))
+            .await
     }
 
     /// Id and version of the newest timestamp row of a GUN, if any (a cheap change probe).

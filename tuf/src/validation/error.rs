@@ -152,7 +152,7 @@ impl ValidationError {
     pub fn detail_json(&self) -> Option<String> {
         let detail = self.detail()?;
         let plain = serde_json::to_string(&detail).ok()?;
-        Some(go_html_escape(&plain))
+        Some(crate::cjson::go_html_escape(&plain))
     }
 }
 
@@ -176,23 +176,6 @@ pub struct DetailError<'a> {
     /// The error message.
     #[serde(rename = "Msg")]
     pub msg: &'a str,
-}
-
-/// Go's HTML-safe escaping applied to already serialised JSON: these characters can only occur
-/// inside strings, so a plain substitution is exact.
-fn go_html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl From<TufError> for ValidationError {
