@@ -36,17 +36,6 @@ pub struct Chain {
     pub roles: Vec<(String, StoredFile)>,
 }
 
-impl Chain {
-    /// The current row of `role` (timestamp and snapshot included), if resolved.
-    pub fn row(&self, role: &str) -> Option<&StoredFile> {
-        match role {
-            "timestamp" => Some(&self.timestamp.row),
-            "snapshot" => self.snapshot.as_ref().map(|s| &s.row),
-            _ => self.roles.iter().find(|(r, _)| r == role).map(|(_, f)| f),
-        }
-    }
-}
-
 /// Which roles to resolve besides timestamp and snapshot.
 #[derive(Debug, Clone, Copy)]
 pub enum Wanted<'a> {

@@ -28,7 +28,7 @@ pub mod signing;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use notary_tuf::validation::Lifetimes;
+use notary_tuf::validation::{Lifetimes, MetaFile};
 
 pub use error::TrustError;
 pub use file::File;
@@ -36,7 +36,21 @@ pub use file::File;
 use crate::gun::Gun;
 use crate::metrics::Metrics;
 use crate::signer::CryptoService;
-use crate::storage::{Change, Store};
+use crate::storage::{Change, NewFile, Store};
+
+/// Files to store as rows. `Err(version)` when a version does not fit the `int` column.
+fn rows(files: Vec<MetaFile>) -> Result<Vec<NewFile>, i64> {
+    files
+        .into_iter()
+        .map(|f| {
+            Ok(NewFile {
+                role: f.role.as_str().to_string(),
+                version: i32::try_from(f.version).map_err(|_| f.version)?,
+                data: f.bytes,
+            })
+        })
+        .collect()
+}
 
 /// Where "now" comes from (a fixed or stepped clock in tests).
 pub trait Clock: Send + Sync {

@@ -13,7 +13,7 @@ use super::signing::SignError;
 use super::{TrustError, TrustService};
 use crate::gun::Gun;
 use crate::signer::SignerError;
-use crate::storage::{NewFile, StoreError};
+use crate::storage::StoreError;
 
 impl TrustService {
     /// Validates and stores an update made of `uploads` (one per role; the HTTP layer keeps
@@ -37,21 +37,11 @@ impl TrustService {
         let timestamp = self.sign(&tts).await.map_err(sign_error)?;
         let ts_version = timestamp.version;
 
-        let files = plan
-            .writes(snapshot, timestamp)
-            .into_iter()
-            .map(|f| {
-                Ok(NewFile {
-                    role: f.role.as_str().to_string(),
-                    version: i32::try_from(f.version).map_err(|_| {
-                        TrustError::InvalidUpdate(ValidationError::Validation {
-                            msg: format!("version {} is out of range", f.version),
-                        })
-                    })?,
-                    data: f.bytes,
-                })
+        let files = super::rows(plan.writes(snapshot, timestamp)).map_err(|v| {
+            TrustError::InvalidUpdate(ValidationError::Validation {
+                msg: format!("version {v} is out of range"),
             })
-            .collect::<Result<Vec<_>, TrustError>>()?;
+        })?;
 
         let res = self.store.update_many(gun.as_str(), files).await;
         self.cache.remove(gun.as_str());
@@ -76,8 +66,7 @@ impl TrustService {
                 .into_iter()
                 .map(|r| r.as_str().to_string()),
         );
-        let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
-        let chain = match self.chain(gun, &roles).await {
+        let chain = match self.chain(gun, roles).await {
             Ok(c) => c,
             Err(ChainError::NoTimestamp) => return Ok(StoredRepo::default()),
             Err(e) => {

@@ -37,8 +37,7 @@ impl From<ChainError> for TrustError {
 
 impl TrustService {
     /// Resolves the chain of `gun` with `roles`, on one connection.
-    pub(super) async fn chain(&self, gun: &Gun, roles: &[&str]) -> Result<Chain, ChainError> {
-        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    pub(super) async fn chain(&self, gun: &Gun, roles: Vec<String>) -> Result<Chain, ChainError> {
         self.store
             .read("current_chain", gun.as_str(), move |rows| {
                 let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
@@ -55,10 +54,8 @@ impl TrustService {
             RoleName::Timestamp => Ok(self.current_timestamp(gun).await?.file),
             RoleName::Snapshot => self.current_snapshot(gun).await,
             role => {
-                let chain = self.chain(gun, &[role.as_str()]).await?;
-                if chain.snapshot.is_none() {
-                    return Err(TrustError::NotFound);
-                }
+                // Empty when the snapshot is missing or does not list the role.
+                let chain = self.chain(gun, vec![role.as_str().to_string()]).await?;
                 chain
                     .roles
                     .into_iter()
@@ -136,7 +133,7 @@ impl TrustService {
         for _ in 0..REGENERATION_ROUNDS {
             let epoch = self.cache.epoch();
             let read_at = cache::monotonic_nanos();
-            let chain = self.chain(gun, &[]).await?;
+            let chain = self.chain(gun, Vec::new()).await?;
             let Some(snap) = &chain.snapshot else {
                 return Err(TrustError::NotFound);
             };

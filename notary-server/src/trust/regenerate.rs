@@ -12,7 +12,7 @@ use notary_tuf::validation::{self, Moment};
 use super::chain::Chain;
 use super::{File, TrustError, TrustService};
 use crate::gun::Gun;
-use crate::storage::{NewFile, StoreError};
+use crate::storage::StoreError;
 
 /// Outcome of a regeneration.
 pub enum Regenerated {
@@ -84,17 +84,7 @@ impl TrustService {
         let ts = self.sign(&t).await.map_err(TrustError::internal)?;
         let timestamp = File::new(Bytes::from(ts.bytes.clone()), now);
         files.push(ts);
-        let rows = files
-            .into_iter()
-            .map(|f| {
-                Ok(NewFile {
-                    role: f.role.as_str().to_string(),
-                    version: i32::try_from(f.version)
-                        .map_err(|_| TrustError::internal("version overflow"))?,
-                    data: f.bytes,
-                })
-            })
-            .collect::<Result<Vec<_>, TrustError>>()?;
+        let rows = super::rows(files).map_err(|_| TrustError::internal("version overflow"))?;
         match self.store.update_many(gun.as_str(), rows).await {
             Ok(()) => {}
             Err(StoreError::OldVersion) => return Ok(Regenerated::Raced),

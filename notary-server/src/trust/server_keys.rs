@@ -3,6 +3,7 @@
 
 use notary_tuf::view::RootView;
 
+use super::chain::ChainError;
 use super::{TrustError, TrustService};
 use crate::gun::Gun;
 use crate::signer::{KeyRequest, SignerKey};
@@ -39,25 +40,28 @@ impl TrustService {
     /// The key the current root names for `role` if the signer holds it, else a new (or the
     /// pending, never-used) key.
     pub async fn server_key(&self, gun: &Gun, role: ServerRole) -> Result<SignerKey, TrustError> {
-        match self.current(gun, &notary_tuf::data::RoleName::Root).await {
-            Ok(root) => {
-                let root = RootView::parse(&root.bytes).map_err(TrustError::internal)?;
-                let (keys, _) = root
-                    .role_keys(role.as_str())
-                    .map_err(TrustError::internal)?;
-                for k in &keys {
-                    if let Some(found) = self
-                        .signer
-                        .public_key(&k.id)
-                        .await
-                        .map_err(TrustError::internal)?
-                    {
-                        return Ok(found);
+        match self.chain(gun, vec!["root".to_string()]).await {
+            Ok(chain) => {
+                if let Some((_, row)) = chain.roles.first() {
+                    let root = RootView::parse(&row.data).map_err(TrustError::internal)?;
+                    let (keys, _) = root
+                        .role_keys(role.as_str())
+                        .map_err(TrustError::internal)?;
+                    for k in &keys {
+                        if let Some(found) = self
+                            .signer
+                            .public_key(&k.id)
+                            .await
+                            .map_err(TrustError::internal)?
+                        {
+                            return Ok(found);
+                        }
                     }
                 }
             }
-            Err(TrustError::NotFound) => {}
-            Err(e) => return Err(e),
+            // No repository yet: a new key.
+            Err(ChainError::NoTimestamp) => {}
+            Err(e) => return Err(e.into()),
         }
         self.create_server_key(gun, role).await
     }
