@@ -78,6 +78,8 @@ pub struct StoredFile {
     pub version: i32,
     /// Row time (`created_at`), UTC.
     pub created_at: NaiveDateTime,
+    /// The `sha256` column: lower-case hex of `data` as written (Go and we always fill it).
+    pub sha256: Option<String>,
     pub data: Vec<u8>,
 }
 
@@ -135,11 +137,13 @@ const FILE_COLUMNS: (
     tuf_files::id,
     tuf_files::version,
     tuf_files::created_at,
+    tuf_files::sha256,
     tuf_files::data,
 ) = (
     tuf_files::id,
     tuf_files::version,
     tuf_files::created_at,
+    tuf_files::sha256,
     tuf_files::data,
 );
 
@@ -174,14 +178,15 @@ pub struct Store {
     timings: Arc<OpHistograms>,
 }
 
-type FileRow = (i32, i32, Option<NaiveDateTime>, Vec<u8>);
+type FileRow = (i32, i32, Option<NaiveDateTime>, Option<String>, Vec<u8>);
 
 fn to_file(r: FileRow) -> StoredFile {
     StoredFile {
         id: r.0,
         version: r.1,
         created_at: r.2.unwrap_or_default(),
-        data: r.3,
+        sha256: r.3,
+        data: r.4,
     }
 }
 

@@ -126,6 +126,7 @@ fn stored(f: &GunFile) -> StoredFile {
         id: f.id,
         version: f.version,
         created_at: f.created_at.unwrap_or_default(),
+        sha256: f.sha256.clone(),
         data: f.data.clone(),
     }
 }
