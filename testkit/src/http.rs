@@ -28,18 +28,7 @@ pub fn raw_tls(
     pki: &DevPki,
     port: u16,
 ) -> rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream> {
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pki_types::CertificateDer::pem_file_iter(&pki.root_ca).expect("root ca") {
-        roots.add(c.expect("root ca pem")).expect("root ca");
-    }
-    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("tls versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let cfg = crate::proc::tls_client(&pki.root_ca, None).expect("tls client config");
     let name = "127.0.0.1".try_into().expect("server name");
     let conn = rustls::ClientConnection::new(std::sync::Arc::new(cfg), name).expect("tls client");
     let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");

@@ -157,7 +157,8 @@ pub fn tls_ready(addr: SocketAddr, root_ca: &Path, client: Option<(&Path, &Path)
     true
 }
 
-fn tls_client(
+/// A rustls client trusting only `root_ca`, optionally with a client certificate chain and key.
+pub(crate) fn tls_client(
     root_ca: &Path,
     client: Option<(&Path, &Path)>,
 ) -> Result<rustls::ClientConfig, Box<dyn std::error::Error>> {
