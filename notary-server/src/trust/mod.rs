@@ -115,16 +115,6 @@ impl TrustService {
         }
     }
 
-    /// The metadata store.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// The signing service.
-    pub fn signer(&self) -> &dyn CryptoService {
-        self.signer.as_ref()
-    }
-
     /// The process metrics this service reports into.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
